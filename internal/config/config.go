@@ -1,0 +1,103 @@
+package config
+
+// Default locations, following Falco's layout.
+const (
+	DefaultConfigFile    = "/etc/sakerctl/sakerctl.yaml"
+	DefaultRulesfilesDir = "/etc/falco"
+	DefaultPluginsDir    = "/usr/share/falco/plugins"
+	DefaultAssetsDir     = "/etc/falco/assets"
+	DefaultDriversDir    = "/etc/falco/drivers"
+)
+
+// Config mirrors falcoctl.yaml. Field names and YAML keys match falcoctl's.
+type Config struct {
+	Indexes  []IndexConfig  `yaml:"indexes,omitempty" json:"indexes,omitempty"`
+	Registry RegistryConfig `yaml:"registry,omitempty" json:"registry,omitempty"`
+	Artifact ArtifactConfig `yaml:"artifact,omitempty" json:"artifact,omitempty"`
+	Driver   DriverConfig   `yaml:"driver,omitempty" json:"driver,omitempty"`
+}
+
+// IndexConfig is one entry of the indexes list.
+type IndexConfig struct {
+	Name    string `yaml:"name" json:"name"`
+	URL     string `yaml:"url" json:"url"`
+	Backend string `yaml:"backend,omitempty" json:"backend,omitempty"`
+}
+
+// RegistryConfig holds registry credentials and transport settings.
+type RegistryConfig struct {
+	Creds RegistryCreds `yaml:"creds,omitempty" json:"creds,omitempty"`
+	Auth  RegistryAuth  `yaml:"auth,omitempty" json:"auth,omitempty"`
+	TLS   RegistryTLS   `yaml:"tls,omitempty" json:"tls,omitempty"`
+	// PlainHTTP lists registries (host[:port]) spoken to over plain HTTP.
+	PlainHTTP []string `yaml:"plainHTTP,omitempty" json:"plainHTTP,omitempty"`
+}
+
+// RegistryCreds points at the docker-style credential store.
+type RegistryCreds struct {
+	Config string `yaml:"config,omitempty" json:"config,omitempty"`
+}
+
+// RegistryAuth holds inline credentials.
+type RegistryAuth struct {
+	Basic []BasicAuth `yaml:"basic,omitempty" json:"basic,omitempty"`
+	OAuth []OAuthAuth `yaml:"oauth,omitempty" json:"oauth,omitempty"`
+}
+
+// BasicAuth is a username/password for one registry.
+type BasicAuth struct {
+	Registry string `yaml:"registry" json:"registry"`
+	User     string `yaml:"user" json:"user"`
+	Password string `yaml:"password" json:"-"`
+}
+
+// OAuthAuth is an OAuth2 client-credentials grant for one registry.
+type OAuthAuth struct {
+	Registry     string `yaml:"registry" json:"registry"`
+	ClientID     string `yaml:"clientID" json:"clientID"`
+	ClientSecret string `yaml:"clientSecret" json:"-"`
+	TokenURL     string `yaml:"tokenURL" json:"tokenURL"`
+}
+
+// RegistryTLS configures TLS towards registries (a Saker extension).
+type RegistryTLS struct {
+	CAFile             string `yaml:"caFile,omitempty" json:"caFile,omitempty"`
+	InsecureSkipVerify bool   `yaml:"insecureSkipVerify,omitempty" json:"insecureSkipVerify,omitempty"`
+}
+
+// ArtifactConfig holds the artifact.* keys.
+type ArtifactConfig struct {
+	AllowedTypes []string      `yaml:"allowedTypes,omitempty" json:"allowedTypes,omitempty"`
+	NoVerify     bool          `yaml:"noVerify,omitempty" json:"noVerify,omitempty"`
+	Install      InstallConfig `yaml:"install,omitempty" json:"install,omitempty"`
+	Follow       FollowConfig  `yaml:"follow,omitempty" json:"follow,omitempty"`
+}
+
+// InstallConfig holds artifact.install.*.
+type InstallConfig struct {
+	Refs          []string `yaml:"refs,omitempty" json:"refs,omitempty"`
+	ResolveDeps   *bool    `yaml:"resolveDeps,omitempty" json:"resolveDeps,omitempty"`
+	RulesfilesDir string   `yaml:"rulesfilesDir,omitempty" json:"rulesfilesDir,omitempty"`
+	PluginsDir    string   `yaml:"pluginsDir,omitempty" json:"pluginsDir,omitempty"`
+	AssetsDir     string   `yaml:"assetsDir,omitempty" json:"assetsDir,omitempty"`
+	StateDir      string   `yaml:"stateDir,omitempty" json:"stateDir,omitempty"`
+}
+
+// FollowConfig holds artifact.follow.*.
+type FollowConfig struct {
+	Refs            []string `yaml:"refs,omitempty" json:"refs,omitempty"`
+	Every           string   `yaml:"every,omitempty" json:"every,omitempty"`
+	Cron            string   `yaml:"cron,omitempty" json:"cron,omitempty"`
+	StartupBehavior string   `yaml:"startupBehavior,omitempty" json:"startupBehavior,omitempty"`
+	FalcoVersions   string   `yaml:"falcoversions,omitempty" json:"falcoversions,omitempty"`
+	RulesfilesDir   string   `yaml:"rulesfilesDir,omitempty" json:"rulesfilesDir,omitempty"`
+	PluginsDir      string   `yaml:"pluginsDir,omitempty" json:"pluginsDir,omitempty"`
+	AssetsDir       string   `yaml:"assetsDir,omitempty" json:"assetsDir,omitempty"`
+	StateDir        string   `yaml:"stateDir,omitempty" json:"stateDir,omitempty"`
+	TmpDir          string   `yaml:"tmpDir,omitempty" json:"tmpDir,omitempty"`
+}
+
+// DriverConfig holds driver.* (a Saker extension for eBPF object artifacts).
+type DriverConfig struct {
+	Dir string `yaml:"dir,omitempty" json:"dir,omitempty"`
+}

@@ -1,0 +1,84 @@
+// Package testutil holds helpers shared by Saker's tests: gates for tests
+// that need root, BPF or Docker, and access to the upstream reference data.
+//
+// When SAKER_REQUIRE_PRIVILEGED=1 (CI sets it), a missing capability fails
+// the test instead of skipping it, so CI cannot silently skip the
+// privileged suites.
+package testutil
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"testing"
+)
+
+// RequirePrivileged reports whether missing capabilities must fail tests.
+func RequirePrivileged() bool { return os.Getenv("SAKER_REQUIRE_PRIVILEGED") == "1" }
+
+func missing(t testing.TB, what string) {
+	t.Helper()
+	if RequirePrivileged() {
+		t.Fatalf("%s is required (SAKER_REQUIRE_PRIVILEGED=1)", what)
+	}
+	t.Skipf("skipping: %s is not available", what)
+}
+
+// NeedRoot skips (or fails under SAKER_REQUIRE_PRIVILEGED=1) unless the test
+// runs as root.
+func NeedRoot(t testing.TB) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		missing(t, "root")
+	}
+}
+
+// NeedBPF requires root and kernel BTF, what the eBPF driver needs to load.
+func NeedBPF(t testing.TB) {
+	t.Helper()
+	NeedRoot(t)
+	if runtime.GOOS != "linux" {
+		missing(t, "Linux")
+	}
+	if _, err := os.Stat("/sys/kernel/btf/vmlinux"); err != nil {
+		missing(t, "kernel BTF (/sys/kernel/btf/vmlinux)")
+	}
+}
+
+// NeedDocker requires a reachable Docker daemon.
+func NeedDocker(t testing.TB) {
+	t.Helper()
+	if _, err := exec.LookPath("docker"); err != nil {
+		missing(t, "the docker CLI")
+	}
+	if err := exec.Command("docker", "info").Run(); err != nil {
+		missing(t, "a running Docker daemon")
+	}
+}
+
+// UpstreamDir returns ../shared/upstream relative to the repository root.
+// The directory is beside the checkout in CI; a user's clone lacks it.
+func UpstreamDir() string {
+	if d := os.Getenv("SAKER_UPSTREAM_DIR"); d != "" {
+		return d
+	}
+	return filepath.Join(RepoRoot(), "..", "shared", "upstream")
+}
+
+// Upstream returns the path of an upstream reference file (relative to
+// ../shared/upstream) and skips the test cleanly if it is absent.
+func Upstream(t testing.TB, rel string) string {
+	t.Helper()
+	p := filepath.Join(UpstreamDir(), rel)
+	if _, err := os.Stat(p); err != nil {
+		t.Skipf("skipping: upstream reference data %s not found (it lives in ../shared/upstream beside the checkout)", p)
+	}
+	return p
+}
+
+// RepoRoot returns the repository root (the directory holding go.mod).
+func RepoRoot() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
+}
