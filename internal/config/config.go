@@ -1,5 +1,10 @@
 package config
 
+import (
+	"os"
+	"path/filepath"
+)
+
 // Default locations, following Falco's layout.
 const (
 	DefaultConfigFile    = "/etc/sakerctl/sakerctl.yaml"
@@ -100,4 +105,24 @@ type FollowConfig struct {
 // DriverConfig holds driver.* (a Saker extension for eBPF object artifacts).
 type DriverConfig struct {
 	Dir string `yaml:"dir,omitempty" json:"dir,omitempty"`
+}
+
+// StateDir is where sakerctl keeps its state (added indexes, index cache,
+// install state): artifact.install.stateDir, else /var/lib/sakerctl for root
+// and $XDG_STATE_HOME/sakerctl (~/.local/state/sakerctl) for other users.
+func (c *Config) StateDir() string {
+	if c != nil && c.Artifact.Install.StateDir != "" {
+		return c.Artifact.Install.StateDir
+	}
+	if os.Geteuid() == 0 {
+		return "/var/lib/sakerctl"
+	}
+	if d := os.Getenv("XDG_STATE_HOME"); d != "" {
+		return filepath.Join(d, "sakerctl")
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return filepath.Join(os.TempDir(), "sakerctl")
+	}
+	return filepath.Join(home, ".local", "state", "sakerctl")
 }
