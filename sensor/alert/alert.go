@@ -16,14 +16,14 @@ type Priority int
 
 // Priorities in Falco's order.
 const (
-	Emergency Priority = iota
-	Alert
-	Critical
-	Error
-	Warning
-	Notice
-	Informational
-	Debug
+	PriorityEmergency Priority = iota
+	PriorityAlert
+	PriorityCritical
+	PriorityError
+	PriorityWarning
+	PriorityNotice
+	PriorityInformational
+	PriorityDebug
 )
 
 var priorityNames = [...]string{"Emergency", "Alert", "Critical", "Error", "Warning", "Notice", "Informational", "Debug"}
@@ -42,21 +42,21 @@ func (p Priority) String() string {
 func ParsePriority(s string) (Priority, error) {
 	switch strings.ToLower(strings.TrimSpace(s)) {
 	case "emergency":
-		return Emergency, nil
+		return PriorityEmergency, nil
 	case "alert":
-		return Alert, nil
+		return PriorityAlert, nil
 	case "critical":
-		return Critical, nil
+		return PriorityCritical, nil
 	case "error":
-		return Error, nil
+		return PriorityError, nil
 	case "warning", "warn":
-		return Warning, nil
+		return PriorityWarning, nil
 	case "notice":
-		return Notice, nil
+		return PriorityNotice, nil
 	case "informational", "info":
-		return Informational, nil
+		return PriorityInformational, nil
 	case "debug":
-		return Debug, nil
+		return PriorityDebug, nil
 	}
 	return 0, fmt.Errorf("unknown priority %q: want emergency, alert, critical, error, warning, notice, informational or debug", s)
 }

@@ -11,7 +11,7 @@ func TestJSONShape(t *testing.T) {
 	a := Alert{
 		Time:     time.Date(2026, 11, 23, 10, 0, 0, 123, time.FixedZone("x", 3600)),
 		Rule:     "Read sensitive file untrusted",
-		Priority: Warning,
+		Priority: PriorityWarning,
 		Source:   "syscall",
 		Tags:     []string{"T1555", "filesystem"},
 		Hostname: "node-1",
@@ -37,7 +37,7 @@ func TestJSONShape(t *testing.T) {
 }
 
 func TestParsePriority(t *testing.T) {
-	for in, want := range map[string]Priority{"WARNING": Warning, "warn": Warning, "Info": Informational, "informational": Informational, "emergency": Emergency, "DEBUG": Debug} {
+	for in, want := range map[string]Priority{"WARNING": PriorityWarning, "warn": PriorityWarning, "Info": PriorityInformational, "informational": PriorityInformational, "emergency": PriorityEmergency, "DEBUG": PriorityDebug} {
 		got, err := ParsePriority(in)
 		if err != nil || got != want {
 			t.Errorf("ParsePriority(%q) = %v, %v; want %v", in, got, err, want)
