@@ -1,0 +1,60 @@
+package event
+
+import "encoding/binary"
+
+// Encoder builds an argument area in the layout [Event.SetArgs] decodes.
+// The kernel driver writes the same layout; tests and tools use Encoder to
+// craft events.
+type Encoder struct{ buf []byte }
+
+// Reset empties the encoder, keeping its buffer.
+func (enc *Encoder) Reset() { enc.buf = enc.buf[:0] }
+
+// Bytes returns the encoded area (shared with the encoder until Reset).
+func (enc *Encoder) Bytes() []byte { return enc.buf }
+
+// Raw appends one argument with the given encoded value.
+func (enc *Encoder) Raw(v []byte) *Encoder {
+	enc.buf = binary.LittleEndian.AppendUint16(enc.buf, uint16(len(v)))
+	enc.buf = append(enc.buf, v...)
+	return enc
+}
+
+// Int appends a scalar argument as 8 little-endian bytes.
+func (enc *Encoder) Int(v int64) *Encoder {
+	enc.buf = binary.LittleEndian.AppendUint16(enc.buf, 8)
+	enc.buf = binary.LittleEndian.AppendUint64(enc.buf, uint64(v))
+	return enc
+}
+
+// Str appends a string, path or buffer argument.
+func (enc *Encoder) Str(s string) *Encoder {
+	enc.buf = binary.LittleEndian.AppendUint16(enc.buf, uint16(len(s)))
+	enc.buf = append(enc.buf, s...)
+	return enc
+}
+
+// List appends a list argument (items NUL-separated, each NUL-terminated
+// as the kernel copies argv).
+func (enc *Encoder) List(items ...string) *Encoder {
+	n := 0
+	for _, it := range items {
+		n += len(it) + 1
+	}
+	enc.buf = binary.LittleEndian.AppendUint16(enc.buf, uint16(n))
+	for _, it := range items {
+		enc.buf = append(enc.buf, it...)
+		enc.buf = append(enc.buf, 0)
+	}
+	return enc
+}
+
+// SockAddr appends a socket address argument.
+func (enc *Encoder) SockAddr(s SockAddr) *Encoder {
+	return enc.Raw(AppendSockAddr(nil, s))
+}
+
+// Tuple appends a tuple argument.
+func (enc *Encoder) Tuple(t Tuple) *Encoder {
+	return enc.Raw(AppendTuple(nil, t))
+}
