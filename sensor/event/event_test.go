@@ -161,7 +161,7 @@ func TestEnumAndList(t *testing.T) {
 func execveEvent(t testing.TB) *Event {
 	var enc Encoder
 	enc.Str("sh").List("-c", "echo hi").Str("/root").List("cgroup=/user.slice").
-		List("HOME=/root", "TERM=xterm").Int(0).Int(1000).Int(ExeWritable|ExeFromMemfd).
+		List("HOME=/root", "TERM=xterm").Int(0).Int(1000).Int(ExeWritable | ExeFromMemfd).
 		Int(0).Int(0x1ff).Int(0x1ff).Int(42).Int(1).Int(2).Str("/usr/bin/dash").Str("/bin/sh")
 	e := &Event{Type: TypeExecve, TID: 7, PID: 7, PPID: 1}
 	copy(e.Comm[:], "sh")
