@@ -3,6 +3,10 @@ package index
 // Entry is one artifact of an index.yaml, field for field as falcoctl
 // writes it.
 type Entry struct {
+	// Index is the name of the index the entry was read from. It is set by
+	// [Store] and never written to an index.yaml.
+	Index string `yaml:"-" json:"index,omitempty"`
+
 	Name        string       `yaml:"name" json:"name"`
 	Type        string       `yaml:"type" json:"type"`
 	Registry    string       `yaml:"registry" json:"registry"`
