@@ -26,7 +26,7 @@ type Config struct {
 type IndexConfig struct {
 	Name    string `yaml:"name" json:"name"`
 	URL     string `yaml:"url" json:"url"`
-	Backend string `yaml:"backend,omitempty" json:"backend,omitempty"`
+	Backend string `yaml:"backend,omitempty" json:"backend,omitempty" env:"optional"`
 }
 
 // RegistryConfig holds registry credentials and transport settings.
@@ -35,7 +35,7 @@ type RegistryConfig struct {
 	Auth  RegistryAuth  `yaml:"auth,omitempty" json:"auth,omitempty"`
 	TLS   RegistryTLS   `yaml:"tls,omitempty" json:"tls,omitempty"`
 	// PlainHTTP lists registries (host[:port]) spoken to over plain HTTP.
-	PlainHTTP []string `yaml:"plainHTTP,omitempty" json:"plainHTTP,omitempty"`
+	PlainHTTP []string `yaml:"plainHTTP,omitempty" json:"plainHTTP,omitempty" envsep:",;"`
 }
 
 // RegistryCreds points at the docker-style credential store.
@@ -47,13 +47,22 @@ type RegistryCreds struct {
 type RegistryAuth struct {
 	Basic []BasicAuth `yaml:"basic,omitempty" json:"basic,omitempty"`
 	OAuth []OAuthAuth `yaml:"oauth,omitempty" json:"oauth,omitempty"`
+	GCP   []GCPAuth   `yaml:"gcp,omitempty" json:"gcp,omitempty"`
+}
+
+// GCPAuth turns on Google Cloud application-default credentials for one
+// registry (falcoctl's registry.auth.gcp).
+type GCPAuth struct {
+	Registry string `yaml:"registry" json:"registry"`
 }
 
 // BasicAuth is a username/password for one registry.
 type BasicAuth struct {
 	Registry string `yaml:"registry" json:"registry"`
 	User     string `yaml:"user" json:"user"`
-	Password string `yaml:"password" json:"-"`
+	// Password takes the rest of a FALCOCTL_REGISTRY_AUTH_BASIC entry, so
+	// it may contain commas.
+	Password string `yaml:"password" json:"-" env:"rest"`
 }
 
 // OAuthAuth is an OAuth2 client-credentials grant for one registry.
@@ -72,7 +81,8 @@ type RegistryTLS struct {
 
 // ArtifactConfig holds the artifact.* keys.
 type ArtifactConfig struct {
-	AllowedTypes []string      `yaml:"allowedTypes,omitempty" json:"allowedTypes,omitempty"`
+	// AllowedTypes is comma-separated in the environment, as in falcoctl.
+	AllowedTypes []string      `yaml:"allowedTypes,omitempty" json:"allowedTypes,omitempty" envsep:",;"`
 	NoVerify     bool          `yaml:"noVerify,omitempty" json:"noVerify,omitempty"`
 	Install      InstallConfig `yaml:"install,omitempty" json:"install,omitempty"`
 	Follow       FollowConfig  `yaml:"follow,omitempty" json:"follow,omitempty"`
