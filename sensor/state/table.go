@@ -1,0 +1,628 @@
+package state
+
+import (
+	"bytes"
+	"log/slog"
+	"path"
+	"sync"
+
+	"github.com/sakersec/saker/sensor/event"
+)
+
+// DefaultCapacity bounds the process table when Options.Capacity is 0.
+const DefaultCapacity = 65536
+
+// Options configure a Table.
+type Options struct {
+	// Capacity bounds the number of processes kept (0: DefaultCapacity).
+	Capacity int
+	// ProcRoot is the /proc to scan and read (default "/proc").
+	ProcRoot string
+	// HostRoot is where the host's /etc lives for user and group names
+	// (default: /proc/1/root when readable, else /).
+	HostRoot string
+	// Containers resolves container metadata; nil disables it.
+	Containers *Containers
+	Logger     *slog.Logger
+}
+
+// Table is the process and fd state. It is not safe for concurrent use:
+// one goroutine updates it and extracts fields from it.
+type Table struct {
+	o      Options
+	procs  map[int64]*Process
+	clock  uint64
+	intern map[string]string
+	Users  *Users
+	// pendingClose is applied at the next update: Falco evaluates a close
+	// event with the fd it closes still known.
+	pendingClose struct {
+		pid, fd int64
+		set     bool
+	}
+	mu sync.Mutex // guards nothing on the event path; serialises Scan
+	// Stats
+	evictions uint64
+	misses    uint64
+}
+
+// New returns an empty table. Call Scan to fill it from /proc.
+func New(o Options) *Table {
+	if o.Capacity <= 0 {
+		o.Capacity = DefaultCapacity
+	}
+	if o.ProcRoot == "" {
+		o.ProcRoot = "/proc"
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.HostRoot == "" {
+		o.HostRoot = "/"
+		if _, err := readFileLimit(path.Join(o.ProcRoot, "1/root/etc/passwd"), 1); err == nil {
+			o.HostRoot = path.Join(o.ProcRoot, "1/root")
+		}
+	}
+	return &Table{
+		o:      o,
+		procs:  make(map[int64]*Process, 1024),
+		intern: make(map[string]string, 1024),
+		Users:  NewUsers(o.HostRoot),
+	}
+}
+
+// Len returns the number of processes in the table.
+func (t *Table) Len() int { return len(t.procs) }
+
+// Evictions returns how many processes were evicted to stay in capacity.
+func (t *Table) Evictions() uint64 { return t.evictions }
+
+// Containers returns the container resolver (may be nil).
+func (t *Table) Containers() *Containers { return t.o.Containers }
+
+// Get returns the process with this pid, or nil.
+func (t *Table) Get(pid int64) *Process { return t.procs[pid] }
+
+// Parent returns p's parent, or nil.
+func (t *Table) Parent(p *Process) *Process {
+	if p == nil || p.PPID <= 0 || p.PPID == p.PID {
+		return nil
+	}
+	return t.procs[p.PPID]
+}
+
+// Ancestor returns p's nth ancestor (1 is the parent), or nil.
+func (t *Table) Ancestor(p *Process, n int) *Process {
+	for i := 0; i < n && p != nil; i++ {
+		p = t.Parent(p)
+	}
+	return p
+}
+
+// internBytes returns a string equal to b, shared with earlier equal
+// strings so repeated names cost one allocation.
+func (t *Table) internBytes(b []byte) string {
+	if s, ok := t.intern[string(b)]; ok { // no allocation: map lookup with string(b)
+		return s
+	}
+	s := string(b)
+	if len(t.intern) > 1<<16 {
+		clear(t.intern)
+	}
+	t.intern[s] = s
+	return s
+}
+
+func (t *Table) put(p *Process) {
+	if _, ok := t.procs[p.PID]; !ok && len(t.procs) >= t.o.Capacity {
+		t.evict()
+	}
+	t.clock++
+	p.lastSeen = t.clock
+	t.procs[p.PID] = p
+}
+
+// evict drops about 1/16 of the table: exited processes first, then the
+// least recently seen.
+func (t *Table) evict() {
+	want := max(len(t.procs)/16, 1)
+	n := 0
+	for pid, p := range t.procs {
+		if p.Exited {
+			delete(t.procs, pid)
+			n++
+			if n >= want {
+				break
+			}
+		}
+	}
+	for n < want && len(t.procs) > 0 {
+		var oldest *Process
+		for _, p := range t.procs {
+			if oldest == nil || p.lastSeen < oldest.lastSeen {
+				oldest = p
+			}
+		}
+		delete(t.procs, oldest.PID)
+		n++
+	}
+	t.evictions += uint64(n)
+}
+
+// Process returns the process of ev, creating it from /proc (or from the
+// event header when /proc no longer has it) when the table does not know it.
+func (t *Table) Process(ev *event.Event) *Process {
+	p := t.procs[ev.PID]
+	if p == nil {
+		t.misses++
+		p = t.readProc(ev.PID)
+		if p == nil {
+			p = &Process{PID: ev.PID, PPID: ev.PPID, LoginUID: -1, Comm: t.internBytes(ev.CommBytes()), StartTS: ev.TS}
+		}
+		t.put(p)
+	}
+	t.clock++
+	p.lastSeen = t.clock
+	return p
+}
+
+// Update applies ev to the state. Call it for every event before the rules
+// see the event: exec, clone and open take effect for the event itself, as
+// in Falco; a close takes effect at the next Update.
+func (t *Table) Update(ev *event.Event) *Process {
+	if t.pendingClose.set {
+		if p := t.procs[t.pendingClose.pid]; p != nil {
+			p.FDs.Delete(t.pendingClose.fd)
+		}
+		t.pendingClose.set = false
+	}
+	p := t.Process(ev)
+	if ev.Type != event.TypeProcExit && ev.Type != event.TypeUnknown {
+		p.UID, p.GID = ev.UID, ev.GID
+	}
+	if p.PPID == 0 && ev.PPID > 0 {
+		p.PPID = ev.PPID
+	}
+	ok := !ev.Failed()
+	switch ev.Type {
+	case event.TypeExecve, event.TypeExecveat:
+		if ok {
+			t.exec(p, ev)
+		}
+	case event.TypeClone, event.TypeClone3, event.TypeFork, event.TypeVfork:
+		if ok {
+			p = t.clone(p, ev)
+		}
+	case event.TypeProcExit:
+		if ev.TID == ev.PID {
+			p.Exited = true
+		}
+	case event.TypeOpen, event.TypeOpenat, event.TypeOpenat2, event.TypeCreat:
+		if ok {
+			t.open(p, ev)
+		}
+	case event.TypeMemfdCreate:
+		if ok {
+			name, _ := ev.Bytes("name")
+			p.FDs.Set(&FD{Num: ev.Res, Type: FDMemfd, Name: "memfd:" + string(name)})
+		}
+	case event.TypeClose:
+		if ok {
+			fd, _ := ev.Int("fd")
+			t.pendingClose.pid, t.pendingClose.fd, t.pendingClose.set = p.PID, fd, true
+		}
+	case event.TypeDup, event.TypeDup2, event.TypeDup3:
+		if ok {
+			old, _ := ev.Int("oldfd")
+			if f := p.FDs.Get(old); f != nil && ev.Res != old {
+				c := *f
+				c.Num = ev.Res
+				p.FDs.Set(&c)
+			}
+		}
+	case event.TypeFcntl:
+		if ok {
+			cmd, _ := ev.Int("cmd")
+			if cmd == 0 || cmd == 1030 { // F_DUPFD, F_DUPFD_CLOEXEC
+				fdn, _ := ev.Int("fd")
+				if f := p.FDs.Get(fdn); f != nil {
+					c := *f
+					c.Num = ev.Res
+					p.FDs.Set(&c)
+				}
+			}
+		}
+	case event.TypeSocket:
+		if ok {
+			t.socket(p, ev)
+		}
+	case event.TypeSocketpair:
+		if ok {
+			for _, n := range []string{"fd1", "fd2"} {
+				if fdn, ok := ev.Int(n); ok {
+					p.FDs.Set(&FD{Num: fdn, Type: FDUnix})
+				}
+			}
+		}
+	case event.TypeConnect:
+		// EINPROGRESS still sets the tuple, as in Falco.
+		if ok || ev.Res == -115 {
+			t.connect(p, ev)
+		}
+	case event.TypeAccept, event.TypeAccept4:
+		if ok {
+			t.accept(p, ev)
+		}
+	case event.TypeBind:
+		if ok {
+			t.bind(p, ev)
+		}
+	case event.TypePipe, event.TypePipe2:
+		if ok {
+			ino, _ := ev.Int("ino")
+			name := "pipe:[" + itoa(ino) + "]"
+			for _, n := range []string{"fd1", "fd2"} {
+				if fdn, ok := ev.Int(n); ok {
+					p.FDs.Set(&FD{Num: fdn, Type: FDPipe, Name: name, Ino: uint64(ino)})
+				}
+			}
+		}
+	case event.TypeChdir:
+		if ok {
+			if b, ok := ev.Bytes("path"); ok {
+				p.Cwd = resolve(p.Cwd, b)
+			}
+		}
+	case event.TypeFchdir:
+		if ok {
+			fdn, _ := ev.Int("fd")
+			if f := p.FDs.Get(fdn); f != nil && f.Name != "" {
+				p.Cwd = f.Name
+			}
+		}
+	}
+	return p
+}
+
+func itoa(v int64) string {
+	var b [20]byte
+	i := len(b)
+	neg := v < 0
+	if neg {
+		v = -v
+	}
+	for {
+		i--
+		b[i] = byte('0' + v%10)
+		v /= 10
+		if v == 0 {
+			break
+		}
+	}
+	if neg {
+		i--
+		b[i] = '-'
+	}
+	return string(b[i:])
+}
+
+func (t *Table) exec(p *Process, ev *event.Event) {
+	p.Comm = t.internBytes(ev.CommBytes())
+	if b, ok := ev.Bytes("exe"); ok {
+		p.Exe = t.internBytes(b)
+	}
+	if a, ok := ev.Arg("args"); ok {
+		p.Args = listStrings(p.Args[:0:0], a)
+	}
+	if a, ok := ev.Arg("env"); ok {
+		p.Env = listStrings(p.Env[:0:0], a)
+	}
+	if b, ok := ev.Bytes("cwd"); ok && len(b) > 0 {
+		p.Cwd = t.internBytes(b)
+	}
+	if b, ok := ev.Bytes("trusted_exepath"); ok && len(b) > 0 {
+		p.ExePath = t.internBytes(b)
+	} else if b, ok := ev.Bytes("filename"); ok {
+		p.ExePath = resolve(p.Cwd, b)
+	} else if b, ok := ev.Bytes("pathname"); ok {
+		p.ExePath = resolve(p.Cwd, b)
+	}
+	if v, ok := ev.Int("tty"); ok {
+		p.TTY = uint64(v)
+	}
+	if a, ok := ev.Arg("loginuid"); ok {
+		p.LoginUID = loginUID(a.Uint())
+	}
+	if a, ok := ev.Arg("flags"); ok {
+		p.ExeFlags = a.Uint()
+	}
+	if a, ok := ev.Arg("cap_effective"); ok {
+		p.CapEffective = a.Uint()
+	}
+	if a, ok := ev.Arg("cap_permitted"); ok {
+		p.CapPermitted = a.Uint()
+	}
+	if a, ok := ev.Arg("cap_inheritable"); ok {
+		p.CapInherit = a.Uint()
+	}
+	if a, ok := ev.Arg("exe_ino"); ok {
+		p.ExeIno = a.Uint()
+	}
+	if v, ok := ev.Int("exe_ino_ctime"); ok {
+		p.ExeCtime = v
+	}
+	if v, ok := ev.Int("exe_ino_mtime"); ok {
+		p.ExeMtime = v
+	}
+	t.setCgroups(p, ev)
+	p.FromScan = false
+	// Close-on-exec descriptors disappear with the old image.
+	var cloexec []int64
+	p.FDs.Each(func(f *FD) {
+		if f.Flags&event.OpenCloexec != 0 {
+			cloexec = append(cloexec, f.Num)
+		}
+	})
+	for _, n := range cloexec {
+		p.FDs.Delete(n)
+	}
+}
+
+func (t *Table) setCgroups(p *Process, ev *event.Event) {
+	a, ok := ev.Arg("cgroups")
+	if !ok {
+		return
+	}
+	it := a.List()
+	for item, ok := it.Next(); ok; item, ok = it.Next() {
+		if _, path, ok := bytes.Cut(item, []byte{'='}); ok {
+			if id, _ := ContainerIDFromCgroup(path); id != "" {
+				p.ContainerID = t.internBytes([]byte(id))
+				if c := t.o.Containers; c != nil {
+					c.Observe(p.ContainerID)
+				}
+				return
+			}
+		}
+	}
+	p.ContainerID = ""
+}
+
+func loginUID(v uint64) int64 {
+	if v == 0xffffffff || v == 1<<64-1 {
+		return -1
+	}
+	return int64(v)
+}
+
+func listStrings(dst []string, a event.Arg) []string {
+	it := a.List()
+	for item, ok := it.Next(); ok; item, ok = it.Next() {
+		dst = append(dst, string(item))
+	}
+	return dst
+}
+
+// clone handles both sides of a fork: the parent sees the child's pid as
+// the result, the child sees 0.
+func (t *Table) clone(p *Process, ev *event.Event) *Process {
+	flags, _ := ev.Arg("flags")
+	if flags.Uint()&0x10000 != 0 { // CLONE_THREAD: same process
+		return p
+	}
+	if ev.Res > 0 {
+		if _, known := t.procs[ev.Res]; !known {
+			c := p.cloneFor(ev.Res)
+			c.StartTS = ev.TS
+			t.put(c)
+		}
+		return p
+	}
+	// Child side: ev.PID is the child. If the parent's side came first the
+	// child exists; otherwise build it from the parent or the event.
+	if p.FromScan || p.StartTS == 0 || p.PPID != ev.PPID {
+		if parent := t.procs[ev.PPID]; parent != nil && parent != p {
+			c := parent.cloneFor(ev.PID)
+			c.StartTS = ev.TS
+			t.put(c)
+			p = c
+		}
+	}
+	if b, ok := ev.Bytes("exe"); ok && p.Exe == "" {
+		p.Exe = t.internBytes(b)
+	}
+	if a, ok := ev.Arg("args"); ok && p.Args == nil {
+		p.Args = listStrings(nil, a)
+	}
+	if b, ok := ev.Bytes("cwd"); ok && len(b) > 0 && p.Cwd == "" {
+		p.Cwd = t.internBytes(b)
+	}
+	if v, ok := ev.Int("vpid"); ok {
+		p.VPID = v
+	}
+	if p.ContainerID == "" {
+		t.setCgroups(p, ev)
+	}
+	return p
+}
+
+// dirOf returns the directory a relative path of ev is resolved against:
+// the dirfd's path, or the cwd for AT_FDCWD (-100).
+func dirOf(p *Process, ev *event.Event, dirArg string) string {
+	if dirArg != "" {
+		if d, ok := ev.Int(dirArg); ok && d != -100 {
+			if f := p.FDs.Get(d); f != nil {
+				return f.Name
+			}
+			return ""
+		}
+	}
+	return p.Cwd
+}
+
+// ResolvePath returns the absolute, cleaned form of raw relative to the
+// directory named by dirArg (a dirfd argument, "" for the cwd).
+func (t *Table) ResolvePath(p *Process, ev *event.Event, dirArg string, raw []byte) string {
+	return resolve(dirOf(p, ev, dirArg), raw)
+}
+
+// resolve joins dir and raw (unless raw is absolute) and cleans the result
+// as libsinsp does: "..", "." and duplicate slashes are removed.
+func resolve(dir string, raw []byte) string {
+	if len(raw) == 0 {
+		return ""
+	}
+	if raw[0] == '/' {
+		return path.Clean(string(raw))
+	}
+	if dir == "" {
+		return path.Clean(string(raw))
+	}
+	return path.Join(dir, string(raw))
+}
+
+func (t *Table) open(p *Process, ev *event.Event) {
+	raw, _ := ev.Bytes("name")
+	dirArg := ""
+	if ev.Type == event.TypeOpenat || ev.Type == event.TypeOpenat2 {
+		dirArg = "dirfd"
+	}
+	flags, _ := ev.OpenFlags()
+	fd := &FD{Num: ev.Res, Type: FDFile, NameRaw: t.internBytes(raw), Flags: flags}
+	fd.Name = t.ResolvePath(p, ev, dirArg, raw)
+	if flags&event.OpenDirectory != 0 {
+		fd.Type = FDDirectory
+	}
+	if v, ok := ev.Arg("dev"); ok {
+		fd.Dev = v.Uint()
+	}
+	if v, ok := ev.Arg("ino"); ok {
+		fd.Ino = v.Uint()
+	}
+	p.FDs.Set(fd)
+}
+
+func (t *Table) socket(p *Process, ev *event.Event) {
+	dom, _ := ev.Int("domain")
+	typ, _ := ev.Int("type")
+	proto, _ := ev.Int("proto")
+	fd := &FD{Num: ev.Res}
+	switch dom {
+	case 2:
+		fd.Type = FDIPv4
+	case 10:
+		fd.Type = FDIPv6
+	case 1:
+		fd.Type = FDUnix
+	case 16:
+		fd.Type = FDNetlink
+	default:
+		fd.Type = FDUnknown
+	}
+	switch {
+	case typ&0xf == 1:
+		fd.L4 = L4TCP
+	case typ&0xf == 2:
+		fd.L4 = L4UDP
+		if proto == 1 || proto == 58 {
+			fd.L4 = L4ICMP
+		}
+	case typ&0xf == 3:
+		fd.L4 = L4Raw
+		if proto == 1 || proto == 58 {
+			fd.L4 = L4ICMP
+		}
+	}
+	p.FDs.Set(fd)
+}
+
+func (t *Table) sockFD(p *Process, n int64, family uint8) *FD {
+	f := p.FDs.Get(n)
+	if f == nil {
+		f = &FD{Num: n, L4: L4TCP}
+		p.FDs.Set(f)
+	}
+	switch family {
+	case event.FamilyInet:
+		f.Type = FDIPv4
+	case event.FamilyInet6:
+		f.Type = FDIPv6
+	case event.FamilyUnix:
+		f.Type = FDUnix
+	}
+	return f
+}
+
+func (t *Table) connect(p *Process, ev *event.Event) {
+	fdn, ok := ev.Int("fd")
+	if !ok {
+		return
+	}
+	a, _ := ev.Arg("tuple")
+	tu, ok := a.Tuple()
+	if !ok {
+		// No tuple (failed early): use the address the caller passed.
+		sa, _ := ev.Arg("addr")
+		s, ok := sa.SockAddr()
+		if !ok {
+			return
+		}
+		tu = event.Tuple{Family: s.Family, DstAddr: s.Addr, DstPort: s.Port, Path: s.Path}
+	}
+	f := t.sockFD(p, fdn, tu.Family)
+	if tu.Family == event.FamilyUnix {
+		f.Name = string(tu.Path)
+	} else {
+		f.setTuple(tu.SrcAddr, tu.SrcPort, tu.DstAddr, tu.DstPort)
+	}
+	f.Connected, f.IsServer = true, false
+	f.nameChangedAt = ev.Num
+}
+
+func (t *Table) accept(p *Process, ev *event.Event) {
+	a, _ := ev.Arg("tuple")
+	tu, ok := a.Tuple()
+	f := &FD{Num: ev.Res, L4: L4TCP, Connected: true, IsServer: true, nameChangedAt: ev.Num}
+	if lst, ok := ev.Int("fd_listen"); ok {
+		if l := p.FDs.Get(lst); l != nil && l.L4 != L4Unknown {
+			f.L4 = l.L4
+		}
+	}
+	if ok {
+		switch tu.Family {
+		case event.FamilyInet:
+			f.Type = FDIPv4
+		case event.FamilyInet6:
+			f.Type = FDIPv6
+		case event.FamilyUnix:
+			f.Type = FDUnix
+			f.Name = string(tu.Path)
+		}
+		if tu.Family != event.FamilyUnix {
+			f.setTuple(tu.SrcAddr, tu.SrcPort, tu.DstAddr, tu.DstPort)
+		}
+	}
+	p.FDs.Set(f)
+}
+
+func (t *Table) bind(p *Process, ev *event.Event) {
+	fdn, ok := ev.Int("fd")
+	if !ok {
+		return
+	}
+	sa, _ := ev.Arg("addr")
+	s, ok := sa.SockAddr()
+	if !ok {
+		return
+	}
+	f := t.sockFD(p, fdn, s.Family)
+	if s.Family == event.FamilyUnix {
+		f.Name = string(s.Path)
+		return
+	}
+	f.IsServer = true
+	f.SIP, f.SPort = s.Addr, s.Port
+}
+
+// NameChanged reports fd.name_changed for f on event number num.
+func (f *FD) NameChanged(num uint64) bool { return f.nameChangedAt == num && num != 0 }
