@@ -108,7 +108,7 @@ var SyscallFields = []Field{
 	str("proc.pcmdline", "parent command line"),
 	str("proc.pexe", "parent argv[0]"),
 	str("proc.pexepath", "parent executable path"),
-	ancestor(Field{Name: "proc.apid", Type: TypeInt, Desc: "pid of the Nth ancestor: proc.apid[1] is the parent"}),
+	indexed(i64("proc.apid", "pid of the Nth ancestor: proc.apid[1] is the parent"), true),
 	ancestor(str("proc.aname", "name of the Nth ancestor; without an index, any ancestor")),
 	ancestor(str("proc.aexe", "argv[0] of the Nth ancestor; without an index, any ancestor")),
 	ancestor(str("proc.aexepath", "executable path of the Nth ancestor; without an index, any ancestor")),

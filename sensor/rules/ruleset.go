@@ -1,0 +1,328 @@
+package rules
+
+import (
+	"errors"
+	"sort"
+	"strings"
+
+	"github.com/sakersec/saker/sensor/alert"
+	"github.com/sakersec/saker/sensor/fields"
+	"github.com/sakersec/saker/sensor/rules/internal/condition"
+)
+
+// Rule describes a loaded rule.
+type Rule struct {
+	Name        string         `json:"name"`
+	Description string         `json:"desc"`
+	Condition   string         `json:"condition"`
+	Output      string         `json:"output"`
+	Priority    alert.Priority `json:"priority"`
+	Tags        []string       `json:"tags"`
+	Source      string         `json:"source"`
+	// Enabled is the state the rules files give the rule.
+	Enabled    bool     `json:"enabled"`
+	Exceptions []string `json:"exceptions,omitempty"`
+	// Compiled is false for rules skipped (unknown source, unknown field
+	// with skip-if-unknown-filter, or errors in a disabled rule).
+	Compiled bool `json:"compiled"`
+	// EventTypes are the event types the rule can match; nil when it can
+	// match every type or its source has none.
+	EventTypes []string `json:"event_types,omitempty"`
+	File       string   `json:"file"`
+	Line       int      `json:"line"`
+}
+
+// Macro describes a loaded macro.
+type Macro struct {
+	Name      string `json:"name"`
+	Condition string `json:"condition"`
+	Used      bool   `json:"used"`
+	File      string `json:"file"`
+	Line      int    `json:"line"`
+}
+
+// List describes a loaded list, its items expanded.
+type List struct {
+	Name  string   `json:"name"`
+	Items []string `json:"items"`
+	Used  bool     `json:"used"`
+	File  string   `json:"file"`
+	Line  int      `json:"line"`
+}
+
+// Ruleset is a compiled set of rules. It is immutable and safe for
+// concurrent use; evaluate it with an [Engine].
+type Ruleset struct {
+	rules    []*Rule
+	macros   []*Macro
+	lists    []*List
+	programs map[string]*program
+}
+
+// compiledRule is a rule's compiled condition and output.
+type compiledRule struct {
+	info     *Rule
+	cond     evalFn
+	output   *outputFormat
+	types    typeSet // event types the condition may match
+	anyType  bool
+	priority alert.Priority
+}
+
+func fileLine(p pos) (string, int) {
+	if p.file == nil {
+		return "", 0
+	}
+	return p.file.name, p.line
+}
+
+// finish resolves and compiles the merged items into a Ruleset.
+func (l *loader) finish() *Ruleset {
+	res := newResolver(l)
+	rs := &Ruleset{programs: map[string]*program{}}
+	// Parse every macro, in order, so that broken macros are reported even
+	// when unused.
+	macroNames := append([]string(nil), l.macroOrder...)
+	sort.SliceStable(macroNames, func(i, j int) bool { return l.macros[macroNames[i]].order < l.macros[macroNames[j]].order })
+	for _, n := range macroNames {
+		res.macro(n)
+	}
+	ruleNames := append([]string(nil), l.ruleOrder...)
+	sort.SliceStable(ruleNames, func(i, j int) bool { return l.rules[ruleNames[i]].order < l.rules[ruleNames[j]].order })
+	for _, n := range ruleNames {
+		rd := l.rules[n]
+		info := &Rule{
+			Name: rd.name, Description: rd.desc.s, Condition: rd.cond.s, Output: rd.output.s,
+			Priority: rd.priority, Tags: append([]string{}, rd.tags...), Source: rd.source, Enabled: rd.enabled,
+		}
+		info.File, info.Line = fileLine(rd.pos)
+		for _, e := range rd.exceptions {
+			info.Exceptions = append(info.Exceptions, e.name)
+		}
+		rs.rules = append(rs.rules, info)
+		l.res.Rules++
+		l.compileRule(res, rs, rd, info)
+		if info.Compiled && info.Enabled {
+			l.res.EnabledRules++
+		}
+	}
+	for _, n := range macroNames {
+		d := l.macros[n]
+		m := &Macro{Name: d.name, Condition: d.cond.s, Used: d.used}
+		m.File, m.Line = fileLine(d.pos)
+		rs.macros = append(rs.macros, m)
+		if !d.used {
+			l.warnf(d.pos, "macro", d.name, "macro is not used by any rule or macro")
+		}
+	}
+	l.res.Macros = len(rs.macros)
+	listNames := append([]string(nil), l.listOrder...)
+	sort.SliceStable(listNames, func(i, j int) bool { return l.lists[listNames[i]].order < l.lists[listNames[j]].order })
+	for _, n := range listNames {
+		d := l.lists[n]
+		li := &List{Name: d.name, Items: res.lists[n], Used: d.used}
+		li.File, li.Line = fileLine(d.pos)
+		rs.lists = append(rs.lists, li)
+		if !d.used {
+			l.warnf(d.pos, "list", d.name, "list is not used by any rule, macro or list")
+		}
+	}
+	l.res.Lists = len(rs.lists)
+	return rs
+}
+
+func (l *loader) compileRule(res *resolver, rs *Ruleset, rd *ruleDef, info *Rule) {
+	src, ok := l.sources.Source(rd.source)
+	if !ok {
+		l.warnf(rd.pos, "rule", rd.name, "rule for unknown source %q skipped (known sources: %s)", rd.source, strings.Join(l.sources.Names(), ", "))
+		l.res.Skipped++
+		return
+	}
+	// Errors in a disabled rule do not fail the load: the rule is dropped.
+	report := func(err error) {
+		if !rd.enabled {
+			var pe *posError
+			at := rd.pos
+			if errors.As(err, &pe) {
+				if p := res.locate(pe.pos); p.file != nil {
+					at = p
+				}
+				l.warnf(at, "rule", rd.name, "disabled rule skipped: %s", pe.msg)
+			} else {
+				l.warnf(at, "rule", rd.name, "disabled rule skipped: %v", err)
+			}
+			return
+		}
+		res.report(err, rd.pos, "rule", rd.name)
+	}
+	tree, err := res.parse(rd.cond)
+	if err == nil {
+		tree, err = res.expand(tree, 0)
+	}
+	if err != nil {
+		report(err)
+		return
+	}
+	if exc := res.exceptionsTree(rd); exc != nil {
+		tree = &condition.AndNode{Pos: tree.Position(), Children: []condition.Node{tree, exc}}
+	}
+	prog := rs.programs[src.Name()]
+	if prog == nil {
+		prog = &program{source: src, ntypes: len(src.EventTypes()), byKey: map[string]int{}}
+		rs.programs[src.Name()] = prog
+	}
+	cc := &compiler{prog: prog, res: res}
+	// Compile into a scratch copy of the slot table so that a failing rule
+	// leaves no half-built slots behind.
+	nslots := len(prog.slots)
+	rollback := func() {
+		for _, s := range prog.slots[nslots:] {
+			delete(prog.byKey, s.key)
+		}
+		prog.slots = prog.slots[:nslots]
+	}
+	cn, err := cc.compile(tree)
+	if err != nil {
+		rollback()
+		if cc.unknownField && rd.skipUnknown {
+			var pe *posError
+			msg := err.Error()
+			if errors.As(err, &pe) {
+				msg = pe.msg
+			}
+			l.warnf(rd.pos, "rule", rd.name, "rule skipped (skip-if-unknown-filter): %s", msg)
+			l.res.Skipped++
+			return
+		}
+		report(err)
+		return
+	}
+	outBase := res.anchorText(rd.output)
+	of, err := cc.compileOutput(rd.output.s)
+	if err != nil {
+		rollback()
+		var oe *outputError
+		if errors.As(err, &oe) {
+			report(&posError{pos: outBase + oe.off, msg: oe.msg})
+		} else {
+			report(err)
+		}
+		return
+	}
+	for _, w := range cc.warnings {
+		l.warnf(rd.pos, "rule", rd.name, "%s", w)
+	}
+	cr := &compiledRule{info: info, cond: cn.fn, output: of, types: cn.may, priority: rd.priority}
+	if prog.ntypes > 0 {
+		cr.anyType = cn.may.isFull(prog.ntypes)
+		if cr.anyType {
+			if rd.warnEvttypes {
+				l.warnf(rd.pos, "rule", rd.name, "rule matches every event type, which costs performance: restrict it with evt.type (or set warn_evttypes: false)")
+			}
+		} else {
+			names := src.EventTypes()
+			for i := range names {
+				if cn.may.has(i) {
+					info.EventTypes = append(info.EventTypes, names[i])
+				}
+			}
+			if cn.may.isEmpty() {
+				l.warnf(rd.pos, "rule", rd.name, "rule can never match: its evt.type conditions exclude every event type")
+			}
+		}
+	} else {
+		cr.anyType = true
+	}
+	info.Compiled = true
+	prog.rules = append(prog.rules, cr)
+}
+
+// anchorText registers a text for position lookups and returns its base.
+func (r *resolver) anchorText(t text) int {
+	base := len(r.texts) << posShift
+	r.texts = append(r.texts, t)
+	return base
+}
+
+// Rules returns every loaded rule in file order.
+func (rs *Ruleset) Rules() []Rule {
+	out := make([]Rule, len(rs.rules))
+	for i, r := range rs.rules {
+		out[i] = *r
+	}
+	return out
+}
+
+// Rule returns the rule with this name.
+func (rs *Ruleset) Rule(name string) (Rule, bool) {
+	for _, r := range rs.rules {
+		if r.Name == name {
+			return *r, true
+		}
+	}
+	return Rule{}, false
+}
+
+// Macros returns every loaded macro in definition order.
+func (rs *Ruleset) Macros() []Macro {
+	out := make([]Macro, len(rs.macros))
+	for i, m := range rs.macros {
+		out[i] = *m
+	}
+	return out
+}
+
+// Lists returns every loaded list in definition order.
+func (rs *Ruleset) Lists() []List {
+	out := make([]List, len(rs.lists))
+	for i, l := range rs.lists {
+		out[i] = *l
+	}
+	return out
+}
+
+// EventTypes returns the event types that the rules of source selected by
+// sel (nil: the rules enabled in the files) can match, sorted, for
+// in-kernel filtering. all is true when some rule matches every type.
+func (rs *Ruleset) EventTypes(source string, sel []Selection) (types []string, all bool) {
+	p := rs.programs[source]
+	if p == nil {
+		return nil, false
+	}
+	if p.ntypes == 0 {
+		return nil, true
+	}
+	set := newTypeSet(p.ntypes, false)
+	for _, r := range p.rules {
+		if !selected(r.info, sel) {
+			continue
+		}
+		if r.anyType {
+			return append([]string(nil), p.source.EventTypes()...), true
+		}
+		for w := range set {
+			set[w] |= r.types[w]
+		}
+	}
+	names := p.source.EventTypes()
+	for i := range names {
+		if set.has(i) {
+			types = append(types, names[i])
+		}
+	}
+	sort.Strings(types)
+	return types, false
+}
+
+// Sources returns the names of the sources that have compiled rules.
+func (rs *Ruleset) Sources() []string {
+	var out []string
+	for n := range rs.programs {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// ensure fields is used for doc links.
+var _ fields.Event

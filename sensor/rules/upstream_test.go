@@ -1,0 +1,37 @@
+package rules
+
+import (
+	"testing"
+
+	"github.com/sakersec/saker/internal/testutil"
+)
+
+func TestStockFalcoRules(t *testing.T) {
+	p := testutil.Upstream(t, "rules/falco_rules.yaml")
+	rs, res, err := Load(LoadOptions{Files: []string{p}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range res.Warnings() {
+		t.Log("warning:", w)
+	}
+	if res.Rules != 25 || res.EnabledRules != 25 || res.Macros != 87 || res.Lists != 49 {
+		t.Errorf("got %d rules (%d enabled), %d macros, %d lists; want 25 (25), 87, 49", res.Rules, res.EnabledRules, res.Macros, res.Lists)
+	}
+	types, all := rs.EventTypes("syscall", nil)
+	if all {
+		t.Errorf("stock rules should not need every event type")
+	}
+	t.Log("event types:", types)
+}
+
+func TestStockK8sAuditRules(t *testing.T) {
+	p := testutil.Upstream(t, "rules/k8s_audit_rules.yaml")
+	_, res, err := Load(LoadOptions{Files: []string{p}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Rules != 48 || res.EnabledRules != 48 {
+		t.Errorf("got %d rules (%d enabled); want 48 (48)", res.Rules, res.EnabledRules)
+	}
+}
