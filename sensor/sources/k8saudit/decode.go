@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"time"
+	"unsafe"
 
 	"github.com/sakersec/saker/sensor/sources/k8saudit/internal/jsontree"
 )
@@ -34,8 +35,10 @@ type Result struct {
 // or a JSON array of either. It fails only when the body as a whole is
 // unusable; events that cannot be used are reported in Result.Invalid and
 // skipped, so one bad event does not lose its batch.
-func Decode(body []byte) (Result, error) {
-	doc, err := jsontree.Parse(string(body))
+func Decode(body []byte) (Result, error) { return decodeString(string(body)) }
+
+func decodeString(body string) (Result, error) {
+	doc, err := jsontree.Parse(body)
 	if err != nil {
 		return Result{}, fmt.Errorf("%w: %w", ErrMalformed, err)
 	}
@@ -124,4 +127,13 @@ func (r *Result) addEvent(v jsontree.Value, elem, item int) {
 	e := &Event{Time: t, root: v}
 	e.index()
 	r.Events = append(r.Events, e)
+}
+
+// decodeOwned is Decode for a body nobody else holds: the events point
+// into it instead of into a copy.
+func decodeOwned(body []byte) (Result, error) {
+	if len(body) == 0 {
+		return Decode(body)
+	}
+	return decodeString(unsafe.String(&body[0], len(body)))
 }
