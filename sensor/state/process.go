@@ -43,6 +43,7 @@ type Process struct {
 	// FromScan marks processes found by the /proc scan, whose exec we did
 	// not see.
 	FromScan bool
+	cache    strCache
 }
 
 // Cmdline returns Falco's proc.cmdline: the name followed by the arguments.
@@ -96,4 +97,38 @@ func (p *Process) cloneFor(pid int64) *Process {
 	c.Exited, c.FromScan = false, false
 	c.FDs = p.FDs.clone()
 	return &c
+}
+
+// strCache memoises the joined strings of a process: they change only on
+// exec, and rules read them on most events.
+type strCache struct {
+	cmdline, args, env string
+	have              uint8
+}
+
+// CmdlineString is Cmdline as a string, computed once per exec.
+func (p *Process) CmdlineString() string {
+	if p.cache.have&1 == 0 {
+		p.cache.cmdline = string(p.Cmdline(nil))
+		p.cache.have |= 1
+	}
+	return p.cache.cmdline
+}
+
+// ArgsString is ArgsLine as a string, computed once per exec.
+func (p *Process) ArgsString() string {
+	if p.cache.have&2 == 0 {
+		p.cache.args = string(p.ArgsLine(nil))
+		p.cache.have |= 2
+	}
+	return p.cache.args
+}
+
+// EnvString is EnvLine as a string, computed once per exec.
+func (p *Process) EnvString() string {
+	if p.cache.have&4 == 0 {
+		p.cache.env = string(p.EnvLine(nil))
+		p.cache.have |= 4
+	}
+	return p.cache.env
 }

@@ -307,6 +307,7 @@ func itoa(v int64) string {
 }
 
 func (t *Table) exec(p *Process, ev *event.Event) {
+	p.cache = strCache{}
 	p.Comm = t.internBytes(ev.CommBytes())
 	if b, ok := ev.Bytes("exe"); ok {
 		p.Exe = t.internBytes(b)
@@ -433,6 +434,7 @@ func (t *Table) clone(p *Process, ev *event.Event) *Process {
 	}
 	if a, ok := ev.Arg("args"); ok && p.Args == nil {
 		p.Args = listStrings(nil, a)
+		p.cache = strCache{}
 	}
 	if b, ok := ev.Bytes("cwd"); ok && len(b) > 0 && p.Cwd == "" {
 		p.Cwd = t.internBytes(b)
