@@ -582,3 +582,33 @@ func BenchmarkLookupCached(b *testing.B) {
 		}
 	})
 }
+
+// Concurrent sakerctl processes adding indexes must not lose each other's
+// records: the state store is updated under a file lock.
+func TestStoreConcurrentAdds(t *testing.T) {
+	e := newEnv(t)
+	p := writeIndex(t, indexYAML("alpha"))
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for i := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s, err := OpenStore(StoreOptions{StateDir: e.stateDir})
+			if err == nil {
+				_, err = s.Add(context.Background(), fmt.Sprintf("ix%d", i), "file://"+p, "")
+			}
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := len(e.open(t, nil, HTTPOptions{}).List()); n != 8 {
+		t.Fatalf("%d indexes recorded, want 8", n)
+	}
+}
