@@ -96,9 +96,7 @@ func FuzzRead(f *testing.F) {
 	w.Close()
 	f.Add(buf.Bytes())
 	f.Fuzz(func(t *testing.T, b []byte) {
-		p := filepath.Join(t.TempDir(), "f")
-		os.WriteFile(p, b, 0o644)
-		r, err := Open(p)
+		r, err := NewReader("fuzz", io.NopCloser(bytes.NewReader(b)))
 		if err != nil {
 			return
 		}
