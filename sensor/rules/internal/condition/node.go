@@ -1,9 +1,6 @@
 package condition
 
-import (
-	"strconv"
-	"strings"
-)
+import "strings"
 
 // Node is a node of a condition's syntax tree.
 type Node interface {
@@ -139,10 +136,27 @@ func (n *FieldExpr) String() string {
 }
 
 func (n *Scalar) String() string {
-	if n.Quoted || n.Text == "" || strings.ContainsAny(n.Text, " \t\n(),\"'=<>!") {
-		return strconv.Quote(n.Text)
+	if n.Quoted || n.Text == "" || strings.ContainsAny(n.Text, " \t\n\r\f\v(),\"'=<>![") {
+		return quote(n.Text)
 	}
 	return n.Text
+}
+
+// quote writes s as a double-quoted condition string the lexer reads back.
+func quote(s string) string {
+	var b strings.Builder
+	b.WriteByte('"')
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
+		case '"', '\\':
+			b.WriteByte('\\')
+			b.WriteByte(c)
+		default:
+			b.WriteByte(c)
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
 }
 
 func (n *List) String() string {
