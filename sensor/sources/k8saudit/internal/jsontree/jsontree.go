@@ -3,6 +3,7 @@ package jsontree
 import (
 	"errors"
 	"strconv"
+	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -52,15 +53,26 @@ func (e *SyntaxError) Error() string {
 // Unwrap makes errors.Is(err, ErrSyntax) hold.
 func (e *SyntaxError) Unwrap() error { return ErrSyntax }
 
+// span locates a string: src[off:off+n], or strs[off] when the node's
+// matching escaped flag is set (the decoded text of an escaped string).
+type span struct{ off, n int32 }
+
+const (
+	flagWS     = 1 << iota // whitespace inside the value's text: Text compacts
+	flagKeyEsc             // key is in Doc.strs
+	flagStrEsc             // str is in Doc.strs
+)
+
+// node is pointer-free so that the garbage collector never scans the node
+// array, which dominates parsing cost otherwise.
 type node struct {
-	kind Kind
-	// ws: whitespace occurs inside the value's text, so Text must compact it.
-	ws bool
+	kind  Kind
+	flags uint8
 	// key is the member name when the node is an object member.
-	key string
+	key span
 	// str is the decoded string for String, the literal for Null, Bool and
 	// Number, and the raw text for Array and Object.
-	str   string
+	str   span
 	first int32 // first child, -1 for none
 	next  int32 // next sibling, -1 for none
 	n     int32 // number of children
@@ -70,12 +82,27 @@ type node struct {
 type Doc struct {
 	src   string
 	nodes []node
+	strs  []string // decoded strings that had escapes
+}
+
+func (d *Doc) text(s span, esc bool) string {
+	if esc {
+		return d.strs[s.off]
+	}
+	return d.src[s.off : s.off+s.n]
 }
 
 // Parse parses exactly one JSON value (surrounded by optional whitespace).
 // The Doc keeps src: strings handed out by [Value] point into it.
 func Parse(src string) (*Doc, error) {
-	p := parser{src: src, d: &Doc{src: src, nodes: make([]node, 0, 16+len(src)/24)}}
+	// Every value but the root follows a ':' or a ',' (or opens an array):
+	// counting them bounds the node count (strings may inflate it a bit)
+	// and saves regrowing the array.
+	if len(src) > 1<<31-1 {
+		return nil, &SyntaxError{Msg: "document larger than 2 GiB"}
+	}
+	est := 1 + strings.Count(src, ":") + strings.Count(src, ",") + strings.Count(src, "[")
+	p := parser{src: src, d: &Doc{src: src, nodes: make([]node, 0, est)}}
 	p.skipWS()
 	if p.pos >= len(p.src) {
 		return nil, p.errf(p.pos, "empty input, want a JSON value")
@@ -162,11 +189,15 @@ func (p *parser) value(depth int) (int32, error) {
 	case c == '[':
 		return p.array(depth)
 	case c == '"':
-		s, err := p.str()
+		sp, esc, err := p.str()
 		if err != nil {
 			return -1, err
 		}
-		return p.add(node{kind: String, str: s, first: -1, next: -1}), nil
+		var fl uint8
+		if esc {
+			fl = flagStrEsc
+		}
+		return p.add(node{kind: String, flags: fl, str: sp, first: -1, next: -1}), nil
 	case c == '-' || (c >= '0' && c <= '9'):
 		return p.number()
 	case c == 't':
@@ -184,8 +215,9 @@ func (p *parser) literal(lit string, k Kind) (int32, error) {
 	if len(p.src)-p.pos < len(lit) || p.src[p.pos:p.pos+len(lit)] != lit {
 		return -1, p.errf(p.pos, "invalid literal, want "+lit)
 	}
+	sp := span{int32(p.pos), int32(len(lit))}
 	p.pos += len(lit)
-	return p.add(node{kind: k, str: lit, first: -1, next: -1}), nil
+	return p.add(node{kind: k, str: sp, first: -1, next: -1}), nil
 }
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
@@ -226,12 +258,12 @@ func (p *parser) number() (int32, error) {
 			p.pos++
 		}
 	}
-	return p.add(node{kind: Number, str: p.src[start:p.pos], first: -1, next: -1}), nil
+	return p.add(node{kind: Number, str: span{int32(start), int32(p.pos - start)}, first: -1, next: -1}), nil
 }
 
-// str parses a string at p.pos and returns its decoded value. Strings
-// without escapes are returned as slices of the input.
-func (p *parser) str() (string, error) {
+// str parses a string at p.pos and returns where its decoded value is:
+// a slice of the input, or (esc) an entry of Doc.strs.
+func (p *parser) str() (sp span, esc bool, err error) {
 	start := p.pos
 	p.pos++ // opening quote
 	i := p.pos
@@ -239,18 +271,18 @@ func (p *parser) str() (string, error) {
 		c := p.src[i]
 		if c == '"' {
 			p.pos = i + 1
-			return p.src[start+1 : i], nil
+			return span{int32(start + 1), int32(i - start - 1)}, false, nil
 		}
 		if c == '\\' {
 			break
 		}
 		if c < 0x20 {
-			return "", p.errf(i, "control character "+quoteChar(c)+" in string")
+			return span{}, false, p.errf(i, "control character "+quoteChar(c)+" in string")
 		}
 		i++
 	}
 	if i >= len(p.src) {
-		return "", p.errf(start, "unterminated string")
+		return span{}, false, p.errf(start, "unterminated string")
 	}
 	// Slow path: the string has escapes.
 	buf := make([]byte, 0, i-start+16)
@@ -260,16 +292,17 @@ func (p *parser) str() (string, error) {
 		switch {
 		case c == '"':
 			p.pos = i + 1
-			return string(buf), nil
+			p.d.strs = append(p.d.strs, string(buf))
+			return span{int32(len(p.d.strs) - 1), int32(len(buf))}, true, nil
 		case c < 0x20:
-			return "", p.errf(i, "control character "+quoteChar(c)+" in string")
+			return span{}, false, p.errf(i, "control character "+quoteChar(c)+" in string")
 		case c != '\\':
 			buf = append(buf, c)
 			i++
 			continue
 		}
 		if i+1 >= len(p.src) {
-			return "", p.errf(start, "unterminated string")
+			return span{}, false, p.errf(start, "unterminated string")
 		}
 		e := p.src[i+1]
 		i += 2
@@ -289,7 +322,7 @@ func (p *parser) str() (string, error) {
 		case 'u':
 			r, ok := hex4(p.src, i)
 			if !ok {
-				return "", p.errf(i-2, "invalid \\u escape, want 4 hex digits")
+				return span{}, false, p.errf(i-2, "invalid \\u escape, want 4 hex digits")
 			}
 			i += 4
 			if utf16.IsSurrogate(r) {
@@ -310,10 +343,10 @@ func (p *parser) str() (string, error) {
 			}
 			buf = utf8.AppendRune(buf, r)
 		default:
-			return "", p.errf(i-2, "invalid escape \\"+string(rune(e)))
+			return span{}, false, p.errf(i-2, "invalid escape \\"+string(rune(e)))
 		}
 	}
-	return "", p.errf(start, "unterminated string")
+	return span{}, false, p.errf(start, "unterminated string")
 }
 
 func hex4(s string, i int) (rune, bool) {
@@ -356,13 +389,13 @@ func (p *parser) object(depth int) (int32, error) {
 			if p.src[p.pos] != '"' {
 				return -1, p.errf(p.pos, "unexpected "+quoteChar(p.src[p.pos])+" in object, want a quoted member name")
 			}
-			key, err := p.str()
+			key, keyEsc, err := p.str()
 			if err != nil {
 				return -1, err
 			}
 			p.skipWS()
 			if p.pos >= len(p.src) || p.src[p.pos] != ':' {
-				return -1, p.errf(p.pos, "want ':' after member name "+strconv.Quote(key))
+				return -1, p.errf(p.pos, "want ':' after member name "+strconv.Quote(p.d.text(key, keyEsc)))
 			}
 			p.pos++
 			p.skipWS()
@@ -371,6 +404,9 @@ func (p *parser) object(depth int) (int32, error) {
 				return -1, err
 			}
 			p.d.nodes[child].key = key
+			if keyEsc {
+				p.d.nodes[child].flags |= flagKeyEsc
+			}
 			if last < 0 {
 				p.d.nodes[self].first = child
 			} else {
@@ -395,7 +431,10 @@ func (p *parser) object(depth int) (int32, error) {
 		}
 	}
 	nd := &p.d.nodes[self]
-	nd.str, nd.n, nd.ws = p.src[start:p.pos], n, p.sawWS
+	nd.str, nd.n = span{int32(start), int32(p.pos - start)}, n
+	if p.sawWS {
+		nd.flags |= flagWS
+	}
 	p.sawWS = outerWS || p.sawWS
 	return self, nil
 }
@@ -441,7 +480,10 @@ func (p *parser) array(depth int) (int32, error) {
 		}
 	}
 	nd := &p.d.nodes[self]
-	nd.str, nd.n, nd.ws = p.src[start:p.pos], n, p.sawWS
+	nd.str, nd.n = span{int32(start), int32(p.pos - start)}, n
+	if p.sawWS {
+		nd.flags |= flagWS
+	}
 	p.sawWS = outerWS || p.sawWS
 	return self, nil
 }

@@ -28,7 +28,8 @@ func (v Value) Key() string {
 	if v.d == nil {
 		return ""
 	}
-	return v.nd().key
+	n := v.nd()
+	return v.d.text(n.key, n.flags&flagKeyEsc != 0)
 }
 
 // Len returns the number of elements or members of an array or object.
@@ -45,7 +46,8 @@ func (v Value) Str() string {
 	if v.d == nil || v.nd().kind != String {
 		return ""
 	}
-	return v.nd().str
+	n := v.nd()
+	return v.d.text(n.str, n.flags&flagStrEsc != 0)
 }
 
 // Text returns the value as Falco's JSON extractors present it: a string's
@@ -57,10 +59,11 @@ func (v Value) Text() string {
 		return ""
 	}
 	n := v.nd()
-	if n.ws {
-		return compact(n.str)
+	t := v.d.text(n.str, n.flags&flagStrEsc != 0)
+	if n.flags&flagWS != 0 {
+		return compact(t)
 	}
-	return n.str
+	return t
 }
 
 // Raw returns the value's JSON text as it appeared in the input; for a
@@ -69,11 +72,14 @@ func (v Value) Raw() string {
 	if v.d == nil {
 		return ""
 	}
-	return v.nd().str
+	n := v.nd()
+	return v.d.text(n.str, n.flags&flagStrEsc != 0)
 }
 
 // Bool reports whether v is the JSON literal true.
-func (v Value) Bool() bool { return v.d != nil && v.nd().kind == Bool && v.nd().str == "true" }
+func (v Value) Bool() bool {
+	return v.d != nil && v.nd().kind == Bool && v.d.src[v.nd().str.off] == 't'
+}
 
 // First returns the first element or member of a container.
 func (v Value) First() Value {
@@ -98,9 +104,14 @@ func (v Value) Get(key string) Value {
 		return Value{}
 	}
 	var found Value
-	for c := v.nd().first; c >= 0; c = v.d.nodes[c].next {
-		if v.d.nodes[c].key == key {
-			found = Value{d: v.d, i: c}
+	d := v.d
+	for c := v.nd().first; c >= 0; c = d.nodes[c].next {
+		n := &d.nodes[c]
+		if n.key.n != int32(len(key)) {
+			continue
+		}
+		if d.text(n.key, n.flags&flagKeyEsc != 0) == key {
+			found = Value{d: d, i: c}
 		}
 	}
 	return found
