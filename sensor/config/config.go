@@ -272,6 +272,8 @@ func Default() *Config {
 		HTTPOutput:                      HTTPOutput{UserAgent: "falcosecurity/falco", CAPath: "/etc/ssl/certs"},
 		Webserver: Webserver{
 			Enabled: true, ListenPort: 8765, ListenAddress: "0.0.0.0", K8sHealthzEndpoint: "/healthz",
+			// Unlike Falco, metrics are on when no falco.yaml says otherwise.
+			PrometheusMetricsEnabled: true,
 		},
 		LogStderr:     true,
 		LogLevel:      "info",

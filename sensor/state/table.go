@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"path"
 	"sync"
+	"sync/atomic"
 
 	"github.com/sakersec/saker/sensor/event"
 )
@@ -23,7 +24,10 @@ type Options struct {
 	HostRoot string
 	// Containers resolves container metadata; nil disables it.
 	Containers *Containers
-	Logger     *slog.Logger
+	// Offline never reads /proc: for replays of recordings, whose
+	// processes are not this machine's.
+	Offline bool
+	Logger  *slog.Logger
 }
 
 // Table is the process and fd state. It is not safe for concurrent use:
@@ -41,6 +45,8 @@ type Table struct {
 		set     bool
 	}
 	mu sync.Mutex // guards nothing on the event path; serialises Scan
+	// size mirrors len(procs) for readers on other goroutines (metrics).
+	size atomic.Int64
 	// Stats
 	evictions uint64
 	misses    uint64
@@ -71,8 +77,9 @@ func New(o Options) *Table {
 	}
 }
 
-// Len returns the number of processes in the table.
-func (t *Table) Len() int { return len(t.procs) }
+// Len returns the number of processes in the table. Unlike the other
+// methods it is safe to call from any goroutine.
+func (t *Table) Len() int { return int(t.size.Load()) }
 
 // Evictions returns how many processes were evicted to stay in capacity.
 func (t *Table) Evictions() uint64 { return t.evictions }
@@ -120,6 +127,7 @@ func (t *Table) put(p *Process) {
 	t.clock++
 	p.lastSeen = t.clock
 	t.procs[p.PID] = p
+	t.size.Store(int64(len(t.procs)))
 }
 
 // evict drops about 1/16 of the table: exited processes first, then the
@@ -147,6 +155,7 @@ func (t *Table) evict() {
 		n++
 	}
 	t.evictions += uint64(n)
+	t.size.Store(int64(len(t.procs)))
 }
 
 // Process returns the process of ev, creating it from /proc (or from the
@@ -155,7 +164,9 @@ func (t *Table) Process(ev *event.Event) *Process {
 	p := t.procs[ev.PID]
 	if p == nil {
 		t.misses++
-		p = t.readProc(ev.PID)
+		if !t.o.Offline {
+			p = t.readProc(ev.PID)
+		}
 		if p == nil {
 			p = &Process{PID: ev.PID, PPID: ev.PPID, LoginUID: -1, Comm: t.internBytes(ev.CommBytes()), StartTS: ev.TS}
 		}

@@ -1,0 +1,180 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/sakersec/saker/sensor/alert"
+	"github.com/sakersec/saker/sensor/event"
+	"github.com/sakersec/saker/sensor/fields"
+	"github.com/sakersec/saker/sensor/outputs"
+	"github.com/sakersec/saker/sensor/rules"
+	"github.com/sakersec/saker/sensor/sources/syscall"
+	"github.com/sakersec/saker/sensor/state"
+	"github.com/sakersec/saker/sensor/tracefile"
+)
+
+// EventSource delivers decoded events: the kernel capture or a trace file.
+type EventSource interface {
+	// Read decodes the next event into ev. It returns io.EOF at the end of
+	// a recording; a live source blocks until an event arrives or Close.
+	Read(ev *event.Event) error
+	// Close stops the source and interrupts a blocked Read.
+	Close() error
+}
+
+// DropCounter is implemented by sources that can lose events (the ring
+// buffer was full).
+type DropCounter interface {
+	Drops() (uint64, error)
+}
+
+// Options are the parts a Runner wires together.
+type Options struct {
+	Source  EventSource
+	Rules   *rules.Ruleset
+	Engine  rules.EngineOptions
+	State   *state.Table
+	Outputs *outputs.Manager
+	// Append are the compiled append_output entries (see NewAppender).
+	Append *appender
+	// Record, when set, receives every event (--write).
+	Record   *tracefile.Writer
+	Hostname string
+	Logger   *slog.Logger
+	// OnAlert, when set, sees every alert after append_output (tests).
+	OnAlert func(*alert.Alert)
+}
+
+// Runner runs the event loop.
+type Runner struct {
+	o      Options
+	engine *rules.Engine
+	sev    syscall.Event
+	ev     event.Event
+
+	events  atomic.Uint64
+	alerts  atomic.Uint64
+	mu      sync.Mutex
+	byRule  map[ruleKey]uint64
+	started time.Time
+	ready   atomic.Bool
+}
+
+type ruleKey struct {
+	rule     string
+	priority alert.Priority
+}
+
+// New builds the engine for the syscall rules of o.Rules.
+func New(o Options) (*Runner, error) {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	r := &Runner{o: o, byRule: map[ruleKey]uint64{}, started: time.Now()}
+	eo := o.Engine
+	eo.Source = fields.SyscallSourceName
+	eo.Hostname = o.Hostname
+	eo.OnAlert = r.onAlert
+	eng, err := o.Rules.NewEngine(eo)
+	if err != nil {
+		return nil, err
+	}
+	r.engine = eng
+	r.sev.State = o.State
+	r.sev.Hostname = o.Hostname
+	r.sev.StartTS = r.started.UnixNano()
+	return r, nil
+}
+
+// Rules returns the number of rules the engine evaluates.
+func (r *Runner) Rules() int { return r.engine.Rules() }
+
+func (r *Runner) onAlert(a *alert.Alert) {
+	if r.o.Append != nil {
+		r.o.Append.apply(a, &r.sev)
+	}
+	r.alerts.Add(1)
+	r.mu.Lock()
+	r.byRule[ruleKey{a.Rule, a.Priority}]++
+	r.mu.Unlock()
+	if r.o.Outputs != nil {
+		r.o.Outputs.Send(a)
+	}
+	if r.o.OnAlert != nil {
+		r.o.OnAlert(a)
+	}
+}
+
+// Run reads events until the source ends (nil error for a recording's
+// end) or ctx is cancelled (nil error too). Other source errors stop it.
+func (r *Runner) Run(ctx context.Context) error {
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		select {
+		case <-ctx.Done():
+			r.o.Source.Close()
+		case <-stop:
+		}
+	}()
+	r.ready.Store(true)
+	defer r.ready.Store(false)
+	for {
+		err := r.o.Source.Read(&r.ev)
+		if err != nil {
+			if errors.Is(err, io.EOF) || ctx.Err() != nil {
+				return nil
+			}
+			return fmt.Errorf("reading events: %w", err)
+		}
+		r.Process(&r.ev)
+	}
+}
+
+// Process runs one event through the state and the rules. Run calls it;
+// it is exported for benchmarks and in-process sources.
+func (r *Runner) Process(ev *event.Event) {
+	r.events.Add(1)
+	if r.o.Record != nil {
+		if err := r.o.Record.Write(ev); err != nil {
+			r.o.Logger.Error("writing the trace file failed; recording stopped", "err", err)
+			r.o.Record = nil
+		}
+	}
+	p := r.o.State.Update(ev)
+	r.sev.Set(ev, p)
+	r.engine.Process(&r.sev, time.Unix(0, ev.TS))
+}
+
+// Stats are the loop's counters.
+type Stats struct {
+	Events uint64
+	Alerts uint64
+	// Drops are events the kernel lost (0 for recordings).
+	Drops  uint64
+	ByRule map[string]uint64
+}
+
+// Stats returns the counters. Safe for concurrent use.
+func (r *Runner) Stats() Stats {
+	s := Stats{Events: r.events.Load(), Alerts: r.alerts.Load(), ByRule: map[string]uint64{}}
+	if dc, ok := r.o.Source.(DropCounter); ok {
+		s.Drops, _ = dc.Drops()
+	}
+	r.mu.Lock()
+	for k, n := range r.byRule {
+		s.ByRule[k.rule] += n
+	}
+	r.mu.Unlock()
+	return s
+}
+
+// Ready reports whether the event loop is running (/healthz).
+func (r *Runner) Ready() bool { return r.ready.Load() }
