@@ -155,8 +155,10 @@ func (s *Store) Remove(names ...string) ([]RemoveResult, error) {
 		switch {
 		case !ok:
 			return nil, s.unknown(n)
-		case src.origin == OriginConfig:
-			return nil, fmt.Errorf("index %q: %w: sakerctl does not rewrite it; remove the entry from the indexes list of the configuration file (or from FALCOCTL_INDEXES)", n, ErrConfigIndex)
+		case src.origin == OriginEnv:
+			return nil, fmt.Errorf("index %q: %w: it is set by the environment%s; change or unset the variable to remove it", n, ErrConfigIndex, s.sourceSuffix(" variable "))
+		case src.origin != OriginAdded:
+			return nil, fmt.Errorf("index %q: %w%s: sakerctl does not rewrite it; remove the entry from the indexes list of the configuration file", n, ErrConfigIndex, s.sourceSuffix(" "))
 		}
 		results = append(results, RemoveResult{Name: n, RestoredConfig: src.overrides})
 	}
@@ -183,6 +185,13 @@ func (s *Store) Remove(names ...string) ([]RemoveResult, error) {
 		}
 	}
 	return results, nil
+}
+
+func (s *Store) sourceSuffix(sep string) string {
+	if s.opts.IndexesSource == "" {
+		return ""
+	}
+	return sep + s.opts.IndexesSource
 }
 
 func (s *Store) sourceByName(name string) (source, bool) {

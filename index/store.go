@@ -22,6 +22,8 @@ const (
 	// OriginConfig is an index listed in the configuration file (or in
 	// FALCOCTL_INDEXES).
 	OriginConfig Origin = "config"
+	// OriginEnv is an index from FALCOCTL_INDEXES or SAKERCTL_INDEXES.
+	OriginEnv Origin = "env"
 	// OriginAdded is an index added with `sakerctl index add`.
 	OriginAdded Origin = "added"
 )
@@ -33,6 +35,12 @@ type StoreOptions struct {
 	StateDir string
 	// Indexes are the indexes from the configuration, in order.
 	Indexes []config.IndexConfig
+	// IndexesOrigin labels Indexes: OriginConfig (the default) or
+	// OriginEnv when an environment variable set them.
+	IndexesOrigin Origin
+	// IndexesSource names where Indexes come from in messages: the
+	// configuration file's path or the variable's name. Optional.
+	IndexesSource string
 	// HTTP configures fetching over http and https.
 	HTTP HTTPOptions
 	// Logger receives warnings about unreachable indexes. Nil discards them.
@@ -71,6 +79,8 @@ type Info struct {
 	ETag      string     `json:"etag,omitempty"`
 	// Entries is the number of artifacts in the cached copy.
 	Entries int `json:"entries"`
+
+	overridden Origin // origin of the index an added one replaces
 }
 
 // Fetched reports whether a cached copy exists.
@@ -79,7 +89,7 @@ func (i Info) Fetched() bool { return i.UpdatedAt != nil }
 // OriginLabel is the origin as a human reads it.
 func (i Info) OriginLabel() string {
 	if i.OverridesConfig {
-		return "added (overrides config)"
+		return "added (overrides " + string(i.overridden) + ")"
 	}
 	return string(i.Origin)
 }
@@ -119,6 +129,9 @@ func OpenStore(opts StoreOptions) (*Store, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.IndexesOrigin == "" {
+		opts.IndexesOrigin = OriginConfig
+	}
 	log := opts.Logger
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -146,7 +159,11 @@ func (s *Store) statePath() string { return filepath.Join(s.opts.StateDir, State
 // live in separate directories because an added index may shadow a
 // configured one of the same name, and each keeps its own copy.
 func (s *Store) cachePath(src source) string {
-	return filepath.Join(s.opts.StateDir, CacheDirName, string(src.origin), cacheFileName(src.Name))
+	sub := "config"
+	if src.origin == OriginAdded {
+		sub = "added"
+	}
+	return filepath.Join(s.opts.StateDir, CacheDirName, sub, cacheFileName(src.Name))
 }
 
 // setState recomputes the effective sources from the configuration and st.
@@ -170,7 +187,7 @@ func (s *Store) setState(st stateFile) error {
 			return fmt.Errorf("%s (%s): %w", where, name, err)
 		}
 		pos[name] = len(srcs)
-		srcs = append(srcs, source{IndexConfig: config.IndexConfig{Name: name, URL: u, Backend: backend}, origin: OriginConfig})
+		srcs = append(srcs, source{IndexConfig: config.IndexConfig{Name: name, URL: u, Backend: backend}, origin: s.opts.IndexesOrigin})
 	}
 	for _, r := range st.Indexes {
 		if !r.Added {
@@ -201,6 +218,9 @@ func (s *Store) record(src source) *record {
 
 func (s *Store) info(src source) Info {
 	in := Info{Name: src.Name, URL: src.URL, Backend: src.Backend, Origin: src.origin, OverridesConfig: src.overrides}
+	if src.overrides {
+		in.overridden = s.opts.IndexesOrigin
+	}
 	if src.origin == OriginAdded {
 		if i := s.state.find(src.Name, true); i >= 0 && !s.state.Indexes[i].AddedAt.IsZero() {
 			t := s.state.Indexes[i].AddedAt

@@ -13,6 +13,7 @@ import (
 
 	"github.com/sakersec/saker/index"
 	"github.com/sakersec/saker/internal/cli"
+	"github.com/sakersec/saker/internal/config"
 )
 
 // tlsFlags override registry.tls for index downloads.
@@ -52,6 +53,10 @@ func openStore(f *cli.Factory, tf *tlsFlags) (*index.Store, error) {
 		return nil, err
 	}
 	opts := index.OptionsFromConfig(cfg, f.Logger())
+	opts.IndexesSource = f.Options.ConfigFile
+	if v := config.SetBy(f.Getenv, "indexes"); v != "" {
+		opts.IndexesOrigin, opts.IndexesSource = index.OriginEnv, v
+	}
 	if tf != nil {
 		if tf.caFile != "" {
 			opts.HTTP.CAFile = tf.caFile

@@ -183,7 +183,7 @@ func TestIndexErrors(t *testing.T) {
 		{[]string{"index", "add", "x", "https://example.com/i.yaml", "gcs"}, `backend "gcs" is not supported`},
 		{[]string{"index", "add", "x"}, "accepts between 2 and 3 arg(s)"},
 		{[]string{"index", "remove", "nope"}, `index "nope": unknown index (known: cfg)`},
-		{[]string{"index", "remove", "cfg"}, "remove the entry from the indexes list of the configuration file"},
+		{[]string{"index", "remove", "cfg"}, "index \"cfg\": index comes from the configuration file " + e.config + ": sakerctl does not rewrite it"},
 		{[]string{"index", "update", "nope"}, "unknown index"},
 		{[]string{"index", "update", "cfg", "--all"}, "not both"},
 		{[]string{"index", "update"}, "1 of 1 indexes could not be updated"},
@@ -212,8 +212,19 @@ func TestIndexFromEnvironment(t *testing.T) {
 	if len(rows) != 1 || rows[0].Name != "envidx" || rows[0].Backend != "file" {
 		t.Fatalf("FALCOCTL_INDEXES not used: %+v", rows)
 	}
+	if rows[0].Origin != "env" {
+		t.Fatalf("origin %q, want env", rows[0].Origin)
+	}
+	_, errOut, code := e.run(t, "index", "remove", "envidx")
+	if code == 0 || !strings.Contains(errOut, "set by the environment variable FALCOCTL_INDEXES") {
+		t.Fatalf("remove of an env index: exit %d %s", code, errOut)
+	}
+	e.mustRun(t, "index", "add", "envidx", "file://"+local)
+	if rows = e.list(t); rows[0].Source != "added (overrides env)" {
+		t.Fatalf("override of an env index: %+v", rows)
+	}
 	e.env["FALCOCTL_INDEXES"] = "broken"
-	_, errOut, code := e.run(t, "index", "list")
+	_, errOut, code = e.run(t, "index", "list")
 	if code == 0 || !strings.Contains(errOut, "FALCOCTL_INDEXES") || !strings.Contains(errOut, "missing url") {
 		t.Fatalf("bad FALCOCTL_INDEXES: exit %d %s", code, errOut)
 	}

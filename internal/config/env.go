@@ -40,6 +40,22 @@ func EnvVars() []EnvVar {
 	return out
 }
 
+// SetBy returns the name of the environment variable that sets key (a
+// path such as "indexes" or "artifact.install.refs"), SAKERCTL_ first, or
+// "" if neither is set. Commands use it to say where a value comes from.
+func SetBy(getenv func(string) string, key string) string {
+	if getenv == nil {
+		return ""
+	}
+	suffix := envSuffix(strings.Split(key, "."))
+	for _, name := range []string{SakerEnvPrefix + suffix, EnvPrefix + suffix} {
+		if getenv(name) != "" {
+			return name
+		}
+	}
+	return ""
+}
+
 // ApplyEnv overlays environment variables on cfg, using falcoctl's syntax:
 // FALCOCTL_ + the key path upper-cased and joined with '_'
 // (artifact.install.refs → FALCOCTL_ARTIFACT_INSTALL_REFS). Lists are split
