@@ -103,7 +103,7 @@ func (p *Process) cloneFor(pid int64) *Process {
 // exec, and rules read them on most events.
 type strCache struct {
 	cmdline, args, env string
-	have              uint8
+	have               uint8
 }
 
 // CmdlineString is Cmdline as a string, computed once per exec.
