@@ -1,0 +1,476 @@
+package artifacts
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/sakersec/saker/index"
+	"github.com/sakersec/saker/internal/config"
+	"github.com/sakersec/saker/internal/version"
+	"github.com/sakersec/saker/registry"
+)
+
+// Engine is what the bundled sensor provides, against which requirements
+// and dependencies are checked.
+type Engine struct {
+	EngineVersion    string
+	PluginAPIVersion string
+	// Builtin maps plugins the sensor serves natively to their versions.
+	Builtin map[string]string
+}
+
+// DefaultEngine describes this build's sensor.
+func DefaultEngine() Engine {
+	return Engine{
+		EngineVersion:    version.EngineVersionSemver,
+		PluginAPIVersion: version.PluginAPIVersion,
+		Builtin:          version.BuiltinPlugins,
+	}
+}
+
+// DefaultDirs are Falco's install directories per type.
+func DefaultDirs() map[Type]string {
+	return map[Type]string{
+		Rulesfile: config.DefaultRulesfilesDir,
+		Plugin:    config.DefaultPluginsDir,
+		Asset:     config.DefaultAssetsDir,
+	}
+}
+
+// InstallOptions tune [Installer.Install].
+type InstallOptions struct {
+	// Dirs are the destination per type; missing types use DefaultDirs.
+	Dirs map[Type]string
+	// AllowedTypes, if not empty, restricts the types installed
+	// (dependencies included).
+	AllowedTypes []Type
+	// Platform picks plugin manifests; empty means the host's.
+	Platform string
+	// Force installs despite unmet requirements.
+	Force bool
+	// ResolveDeps installs the dependencies of the config layers.
+	ResolveDeps bool
+	Limits      Limits
+}
+
+// Installer installs artifacts atomically and records them in State.
+type Installer struct {
+	Resolver *Resolver
+	State    *State
+	Tracker  Tracker
+	Logger   *slog.Logger
+	Engine   Engine
+	// Now returns the install time; nil means time.Now.
+	Now func() time.Time
+}
+
+// Installed is the outcome for one artifact.
+type Installed struct {
+	Record
+	// RequiredBy names the artifact that pulled this one in as a
+	// dependency; empty for artifacts asked for.
+	RequiredBy string `json:"requiredBy,omitempty"`
+}
+
+type planned struct {
+	art        *Artifact
+	requiredBy string
+	dir        string
+	staging    string
+	files      []string
+	// pullOnly writes the files without recording them (registry pull).
+	pullOnly bool
+}
+
+func (in *Installer) logger() *slog.Logger {
+	if in.Logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return in.Logger
+}
+
+// Install resolves refs (and, with ResolveDeps, their dependencies),
+// checks types and requirements, downloads and verifies every layer,
+// extracts each into a staging directory beside its destination, and only
+// then moves the files into place. Files of a previous version of the same
+// artifact that the new one lacks are removed. On failure the files
+// installed before are left as they were.
+func (in *Installer) Install(ctx context.Context, refs []string, opts InstallOptions) ([]Installed, error) {
+	if len(refs) == 0 {
+		return nil, fmt.Errorf("%w: nothing to install: give a reference or set artifact.install.refs", ErrInvalid)
+	}
+	unlock, err := in.State.Lock()
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	current, err := in.State.List()
+	if err != nil {
+		return nil, err
+	}
+
+	var plan []*planned
+	for _, raw := range refs {
+		a, err := in.Resolver.Resolve(ctx, raw, ResolveOptions{Platform: opts.Platform})
+		if err != nil {
+			return nil, err
+		}
+		if slices.ContainsFunc(plan, func(p *planned) bool { return p.art.Name == a.Name }) {
+			return nil, fmt.Errorf("%w: %s is asked for twice", ErrInvalid, a.Name)
+		}
+		if err := in.check(a, opts); err != nil {
+			return nil, err
+		}
+		plan = append(plan, &planned{art: a})
+	}
+	if opts.ResolveDeps {
+		for i := 0; i < len(plan); i++ {
+			for _, dep := range plan[i].art.Config.Dependencies {
+				a, err := in.resolveDep(ctx, dep, plan[i].art.Name, plan, current, opts)
+				if err != nil {
+					return nil, err
+				}
+				if a != nil {
+					plan = append(plan, &planned{art: a, requiredBy: plan[i].art.Name})
+				}
+			}
+		}
+	}
+
+	defer func() {
+		for _, p := range plan {
+			if p.staging != "" {
+				_ = os.RemoveAll(p.staging)
+			}
+		}
+	}()
+	for _, p := range plan {
+		if err := in.stage(ctx, p, opts); err != nil {
+			return nil, err
+		}
+	}
+	var out []Installed
+	for _, p := range plan {
+		rec, err := in.commit(p, current)
+		if err != nil {
+			return out, err
+		}
+		out = append(out, Installed{Record: rec, RequiredBy: p.requiredBy})
+	}
+	return out, nil
+}
+
+// check enforces the allowed types and the requirements.
+func (in *Installer) check(a *Artifact, opts InstallOptions) error {
+	if len(opts.AllowedTypes) > 0 && !slices.Contains(opts.AllowedTypes, a.Type) {
+		var names []string
+		for _, t := range opts.AllowedTypes {
+			names = append(names, string(t))
+		}
+		return fmt.Errorf("%s is a %s: %w (allowed: %s; see --allowed-types or artifact.allowedTypes)", a.Ref, a.Type, ErrNotAllowed, strings.Join(names, ", "))
+	}
+	for _, req := range a.Config.Requirements {
+		var have string
+		switch req.Name {
+		case RequirementEngine:
+			have = in.Engine.EngineVersion
+		case RequirementPluginAPI:
+			have = in.Engine.PluginAPIVersion
+		default:
+			in.logger().Warn("unknown requirement not checked", "artifact", a.Ref, "requirement", req.Name, "version", req.Version)
+			continue
+		}
+		if Compatible(have, req.Version) {
+			continue
+		}
+		if opts.Force {
+			in.logger().Warn("installing despite unmet requirement (--force)", "artifact", a.Ref, "requirement", req.Name, "required", req.Version, "provided", have)
+			continue
+		}
+		return fmt.Errorf("%s: %w: needs %s %s, this sensor provides %s (pick another version, or --force to install anyway)", a.Ref, ErrRequirement, req.Name, req.Version, have)
+	}
+	return nil
+}
+
+// resolveDep returns the artifact to install for dep, or nil when it is
+// already satisfied: by a built-in plugin, by an artifact in this install,
+// or by an installed compatible version (which is never downgraded).
+func (in *Installer) resolveDep(ctx context.Context, dep Dependency, of string, plan []*planned, current []Record, opts InstallOptions) (*Artifact, error) {
+	cands := []Alternative{{Name: dep.Name, Version: dep.Version}}
+	cands = append(cands, dep.Alternatives...)
+	log := in.logger()
+	for _, c := range cands {
+		if v, ok := in.Engine.Builtin[c.Name]; ok {
+			log.Info("dependency served by the sensor's built-in plugin, not downloaded", "artifact", of, "dependency", c.Name, "required", c.Version, "builtin", v)
+			return nil, nil
+		}
+	}
+	for _, c := range cands {
+		for _, p := range plan {
+			if p.art.Name == c.Name && Compatible(p.art.Version(), c.Version) {
+				return nil, nil
+			}
+		}
+	}
+	for _, c := range cands {
+		for _, r := range current {
+			if r.Name == c.Name && Compatible(r.Version, c.Version) {
+				log.Info("dependency already installed at a compatible version, kept", "artifact", of, "dependency", c.Name, "required", c.Version, "installed", r.Version)
+				return nil, nil
+			}
+		}
+	}
+	var errs []string
+	for _, c := range cands {
+		v, err := parseVersion(c.Version)
+		if err != nil {
+			return nil, fmt.Errorf("%s: dependency %s: %w: version %q is not semver", of, c.Name, ErrInvalid, c.Version)
+		}
+		constraint := fmt.Sprintf(">=%s <%d.0.0", v, v.Major()+1)
+		a, err := in.Resolver.Resolve(ctx, c.Name+":"+constraint, ResolveOptions{Platform: opts.Platform})
+		if err != nil {
+			errs = append(errs, err.Error())
+			if errors.Is(err, index.ErrNotFound) || errors.Is(err, ErrNotFound) || errors.Is(err, registry.ErrNotFound) {
+				continue
+			}
+			return nil, fmt.Errorf("dependency %s of %s: %w", c.Name, of, err)
+		}
+		if err := in.check(a, opts); err != nil {
+			return nil, fmt.Errorf("dependency %s of %s: %w", c.Name, of, err)
+		}
+		log.Info("installing dependency", "artifact", of, "dependency", a.Name, "required", c.Version, "version", a.Version())
+		return a, nil
+	}
+	return nil, fmt.Errorf("dependency %s:%s of %s cannot be resolved: %s (install it yourself, or pass --resolve-deps=false)", dep.Name, dep.Version, of, strings.Join(errs, "; "))
+}
+
+// stage downloads p's layer into a staging directory beside its
+// destination, verifying size and digest while it streams, and extracts it
+// there.
+func (in *Installer) stage(ctx context.Context, p *planned, opts InstallOptions) error {
+	a := p.art
+	dir := opts.Dirs[a.Type]
+	if dir == "" {
+		dir = DefaultDirs()[a.Type]
+	}
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("%s directory: %w", a.Type, err)
+	}
+	p.dir = dir
+	limits := opts.Limits.withDefaults()
+	if a.Layer.Size > limits.MaxTotalSize {
+		return fmt.Errorf("%s: %w: layer is %d bytes, over the %d-byte limit", a.Ref, ErrUnsafeArchive, a.Layer.Size, limits.MaxTotalSize)
+	}
+	// The staging directory sits in the destination so that the final
+	// renames stay on one filesystem and are atomic.
+	p.staging, err = os.MkdirTemp(dir, ".sakerctl-staging-")
+	if err != nil {
+		return fmt.Errorf("%s directory: %w", a.Type, err)
+	}
+	blob := filepath.Join(p.staging, "layer.tar.gz")
+	if err := in.download(ctx, a, blob); err != nil {
+		return err
+	}
+	f, err := os.Open(blob)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	root := filepath.Join(p.staging, "root")
+	if err := os.Mkdir(root, 0o755); err != nil {
+		return err
+	}
+	p.files, err = Extract(f, root, limits)
+	if err != nil {
+		return fmt.Errorf("%s: layer %s: %w", a.Ref, a.Layer.Digest, err)
+	}
+	return nil
+}
+
+func (in *Installer) download(ctx context.Context, a *Artifact, path string) error {
+	rc, err := a.repo.Blobs().Fetch(ctx, a.Layer)
+	if err != nil {
+		return registry.Explain(err, a.Ref)
+	}
+	defer rc.Close()
+	out, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	defer out.Close()
+	verifier := a.Layer.Digest.Verifier()
+	var r io.Reader = io.LimitReader(rc, a.Layer.Size+1)
+	done := func() {}
+	if in.Tracker != nil {
+		r, done = in.Tracker.Track(r, a.Layer.Size, "pull "+a.Name)
+	}
+	n, err := io.Copy(io.MultiWriter(out, verifier), r)
+	done()
+	if err != nil {
+		return fmt.Errorf("%s: downloading layer %s: %w", a.Ref, a.Layer.Digest, err)
+	}
+	if n != a.Layer.Size || !verifier.Verified() {
+		return fmt.Errorf("%s: layer %s: %w: received %d bytes that do not hash to the manifest's digest (%d bytes); nothing was installed", a.Ref, a.Layer.Digest, ErrDigestMismatch, n, a.Layer.Size)
+	}
+	return nil
+}
+
+type move struct {
+	dst, backup string
+}
+
+// commit moves p's staged files into place, backing up the files they
+// replace so that any failure restores them, records the install, and
+// removes files of the previous version that the new one lacks.
+func (in *Installer) commit(p *planned, current []Record) (Record, error) {
+	a := p.art
+	var moved []move
+	rollback := func() {
+		for i := len(moved) - 1; i >= 0; i-- {
+			m := moved[i]
+			if m.backup != "" {
+				_ = os.Rename(m.backup, m.dst)
+			} else {
+				_ = os.Remove(m.dst)
+			}
+		}
+	}
+	backupRoot := filepath.Join(p.staging, "backup")
+	var abs []string
+	dirs := map[string]bool{}
+	for _, rel := range p.files {
+		src := filepath.Join(p.staging, "root", filepath.FromSlash(rel))
+		dst := filepath.Join(p.dir, filepath.FromSlash(rel))
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			rollback()
+			return Record{}, err
+		}
+		m := move{dst: dst}
+		if fi, err := os.Lstat(dst); err == nil {
+			if fi.IsDir() {
+				rollback()
+				return Record{}, fmt.Errorf("%s: cannot install %s: a directory is in the way", a.Ref, dst)
+			}
+			m.backup = filepath.Join(backupRoot, filepath.FromSlash(rel))
+			if err := os.MkdirAll(filepath.Dir(m.backup), 0o700); err != nil {
+				rollback()
+				return Record{}, err
+			}
+			if err := os.Rename(dst, m.backup); err != nil {
+				rollback()
+				return Record{}, fmt.Errorf("%s: %w", dst, err)
+			}
+		}
+		if err := os.Rename(src, dst); err != nil {
+			if m.backup != "" {
+				_ = os.Rename(m.backup, dst)
+			}
+			rollback()
+			return Record{}, fmt.Errorf("%s: %w", dst, err)
+		}
+		moved = append(moved, m)
+		abs = append(abs, dst)
+		dirs[filepath.Dir(dst)] = true
+	}
+	for d := range dirs {
+		syncDir(d)
+	}
+	now := time.Now
+	if in.Now != nil {
+		now = in.Now
+	}
+	rec := Record{
+		Name: a.Name, Ref: a.Ref, Version: a.Version(), Digest: a.Digest, Type: a.Type,
+		Platform: a.Platform, Dir: p.dir, Files: abs, InstalledAt: now().UTC(),
+	}
+	if p.pullOnly {
+		return rec, nil
+	}
+	if err := in.State.Put(rec); err != nil {
+		rollback()
+		return Record{}, err
+	}
+	for _, old := range current {
+		if old.Name != a.Name {
+			continue
+		}
+		for _, f := range old.Files {
+			if slices.Contains(abs, f) {
+				continue
+			}
+			if err := os.Remove(f); err == nil {
+				in.logger().Info("removed file of the previous version", "artifact", a.Name, "file", f, "previous", old.Version)
+			} else if !errors.Is(err, os.ErrNotExist) {
+				in.logger().Warn("cannot remove file of the previous version", "artifact", a.Name, "file", f, "error", err)
+			}
+		}
+	}
+	in.logger().Info("artifact installed", "artifact", a.Name, "ref", a.Ref, "version", rec.Version, "type", a.Type, "dir", p.dir)
+	return rec, nil
+}
+
+func syncDir(dir string) {
+	if d, err := os.Open(dir); err == nil {
+		_ = d.Sync()
+		d.Close()
+	}
+}
+
+// Pull downloads the artifact raw and extracts its files into dest,
+// atomically as Install does, without recording it in the state store.
+func (in *Installer) Pull(ctx context.Context, raw, dest string, opts InstallOptions) (Record, error) {
+	a, err := in.Resolver.Resolve(ctx, raw, ResolveOptions{Platform: opts.Platform})
+	if err != nil {
+		return Record{}, err
+	}
+	p := &planned{art: a, pullOnly: true}
+	opts.Dirs = map[Type]string{a.Type: dest}
+	defer func() {
+		if p.staging != "" {
+			_ = os.RemoveAll(p.staging)
+		}
+	}()
+	if err := in.stage(ctx, p, opts); err != nil {
+		return Record{}, err
+	}
+	return in.commit(p, nil)
+}
+
+// Uninstall removes the files of the installed artifact name and its
+// record.
+func (in *Installer) Uninstall(name string) (*Record, error) {
+	unlock, err := in.State.Lock()
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	rec, err := in.State.Get(name)
+	if err != nil {
+		return nil, err
+	}
+	if rec == nil {
+		return nil, fmt.Errorf("%s: %w (see `sakerctl artifact list --installed`)", name, ErrNotInstalled)
+	}
+	for _, f := range rec.Files {
+		if err := os.Remove(f); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("removing %s: %w", f, err)
+		}
+	}
+	if err := in.State.Delete(name); err != nil {
+		return nil, err
+	}
+	in.logger().Info("artifact uninstalled", "artifact", name, "files", len(rec.Files))
+	return rec, nil
+}
