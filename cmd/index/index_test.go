@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -236,5 +237,33 @@ func TestIndexAddUpstream(t *testing.T) {
 	out := e.mustRun(t, "index", "add", "falcosecurity", up, "file")
 	if !strings.Contains(out, "(28 artifacts)") {
 		t.Fatalf("add upstream: %s", out)
+	}
+}
+
+func TestIndexAddHTTPSWithCustomCA(t *testing.T) {
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, "- name: tls-rules\n  type: rulesfile\n  registry: r.test\n  repository: x/tls-rules\n")
+	}))
+	t.Cleanup(srv.Close)
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e := newCLIEnv(t, "")
+	if _, errOut, code := e.run(t, "index", "add", "tls", srv.URL+"/index.yaml"); code == 0 || !strings.Contains(errOut, "certificate") {
+		t.Fatalf("untrusted server accepted: exit %d %s", code, errOut)
+	}
+	if out := e.mustRun(t, "index", "add", "tls", srv.URL+"/index.yaml", "--ca-file", ca); !strings.Contains(out, "(1 artifacts)") {
+		t.Fatalf("--ca-file: %s", out)
+	}
+	// The configuration's registry.tls.caFile applies to indexes too.
+	e2 := newCLIEnv(t, "registry:\n  tls:\n    caFile: "+ca+"\n")
+	e2.mustRun(t, "index", "add", "tls", srv.URL+"/index.yaml")
+	e3 := newCLIEnv(t, "")
+	e3.env["FALCOCTL_REGISTRY_TLS_INSECURESKIPVERIFY"] = "true"
+	e3.mustRun(t, "index", "add", "tls", srv.URL+"/index.yaml")
+	out, _, code := e3.run(t, "artifact", "search", "tls", "-o", "json")
+	if code != 0 || !strings.Contains(out, `"name": "tls-rules"`) {
+		t.Fatalf("search over the added https index: %s", out)
 	}
 }
