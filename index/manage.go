@@ -158,7 +158,7 @@ func (s *Store) Remove(names ...string) ([]RemoveResult, error) {
 		case src.origin == OriginEnv:
 			return nil, fmt.Errorf("index %q: %w: it is set by the environment%s; change or unset the variable to remove it", n, ErrConfigIndex, s.sourceSuffix(" variable "))
 		case src.origin != OriginAdded:
-			return nil, fmt.Errorf("index %q: %w%s: sakerctl does not rewrite it; remove the entry from the indexes list of the configuration file", n, ErrConfigIndex, s.sourceSuffix(" "))
+			return nil, fmt.Errorf("index %q: %w%s: sakerctl does not rewrite it; remove the entry from its indexes list", n, ErrConfigIndex, s.sourceSuffix(" "))
 		}
 		results = append(results, RemoveResult{Name: n, RestoredConfig: src.overrides})
 	}

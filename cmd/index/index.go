@@ -208,7 +208,7 @@ func runUpdate(ctx context.Context, f *cli.Factory, s *index.Store, names []stri
 		}
 	}
 	if err != nil && failed > 0 {
-		return fmt.Errorf("%d of %d indexes could not be updated (cached copies are kept): %w", failed, len(results), err)
+		return fmt.Errorf("%d of %d indexes could not be updated (any cached copy is kept): %w", failed, len(results), err)
 	}
 	return err
 }
