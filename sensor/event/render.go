@@ -63,8 +63,11 @@ func (a Arg) appendPlain(dst []byte) []byte {
 	case KindUint, KindUID, KindGID, KindTime:
 		return strconv.AppendUint(dst, a.Uint(), 10)
 	case KindMode:
-		dst = append(dst, '0')
-		return strconv.AppendUint(dst, a.Uint(), 8)
+		if v := a.Uint(); v != 0 {
+			dst = append(dst, '0')
+			return strconv.AppendUint(dst, v, 8)
+		}
+		return append(dst, '0')
 	case KindDev, KindHex:
 		return strconv.AppendUint(dst, a.Uint(), 16)
 	case KindPath, KindString:

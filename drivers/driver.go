@@ -1,0 +1,414 @@
+package drivers
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"runtime"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/link"
+	"github.com/cilium/ebpf/rlimit"
+
+	"github.com/sakersec/saker/drivers/syscalls"
+	"github.com/sakersec/saker/sensor/event"
+)
+
+// Mode names the kind of programs a [Driver] runs.
+type Mode string
+
+// Program kinds, in order of preference.
+const (
+	ModeTPBTF         Mode = "tp_btf"
+	ModeRawTracepoint Mode = "raw_tracepoint"
+)
+
+// Defaults of [LoadOptions].
+const (
+	DefaultRingBufferSize = 32 << 20
+	DefaultWakeupBytes    = 256 << 10
+)
+
+// LoadOptions configure [Load]. The zero value is usable: embedded object,
+// default ring buffer, every event type, the calling process ignored.
+type LoadOptions struct {
+	// RingBufferSize is the ring buffer size in bytes: a power of two and
+	// a multiple of the page size. 0 means DefaultRingBufferSize.
+	RingBufferSize int
+	// WakeupBytes wakes the reader when this much data is pending; below
+	// it the reader finds records by polling (see sensor/capture). A
+	// negative value wakes the reader for every record. 0 means
+	// DefaultWakeupBytes.
+	WakeupBytes int
+	// IgnorePID is a process (tgid) whose syscalls are not captured; 0
+	// means the calling process, -1 captures everything.
+	IgnorePID int
+	// Types is the initial interest (see [Driver.SetInterest]); nil means
+	// every type Saker captures.
+	Types []event.Type
+	// Object is an alternative eBPF object (an ELF built from
+	// bpf/saker.bpf.c); ObjectPath reads one from a file. Empty means the
+	// object embedded at build time.
+	Object     []byte
+	ObjectPath string
+	// Mode forces a program kind; empty picks tp_btf and falls back to
+	// raw_tracepoint when tp_btf programs fail to load or attach.
+	Mode Mode
+	// Logger receives the fallback decision; nil means slog.Default().
+	Logger *slog.Logger
+}
+
+// maps are the object's maps, shared by both program kinds.
+type maps struct {
+	Drops        *ebpf.Map `ebpf:"drops"`
+	Entries      *ebpf.Map `ebpf:"entries"`
+	Events       *ebpf.Map `ebpf:"events"`
+	ScratchMap   *ebpf.Map `ebpf:"scratch_map"`
+	SyscallTypes *ebpf.Map `ebpf:"syscall_types"`
+	TypeEnabled  *ebpf.Map `ebpf:"type_enabled"`
+}
+
+func (m *maps) close() {
+	for _, mp := range []*ebpf.Map{m.Drops, m.Entries, m.Events, m.ScratchMap, m.SyscallTypes, m.TypeEnabled} {
+		if mp != nil {
+			mp.Close()
+		}
+	}
+}
+
+func (m *maps) replacements() map[string]*ebpf.Map {
+	return map[string]*ebpf.Map{
+		"drops": m.Drops, "entries": m.Entries, "events": m.Events, "scratch_map": m.ScratchMap,
+		"syscall_types": m.SyscallTypes, "type_enabled": m.TypeEnabled,
+	}
+}
+
+type btfPrograms struct {
+	SysEnter  *ebpf.Program `ebpf:"btf_sys_enter"`
+	SysExit   *ebpf.Program `ebpf:"btf_sys_exit"`
+	SchedExec *ebpf.Program `ebpf:"btf_sched_exec"`
+	SchedFork *ebpf.Program `ebpf:"btf_sched_fork"`
+	SchedExit *ebpf.Program `ebpf:"btf_sched_exit"`
+}
+
+type rawPrograms struct {
+	SysEnter  *ebpf.Program `ebpf:"raw_sys_enter"`
+	SysExit   *ebpf.Program `ebpf:"raw_sys_exit"`
+	SchedExec *ebpf.Program `ebpf:"raw_sched_exec"`
+	SchedFork *ebpf.Program `ebpf:"raw_sched_fork"`
+	SchedExit *ebpf.Program `ebpf:"raw_sched_exit"`
+}
+
+// hook pairs a program with its tracepoint.
+type hook struct {
+	tp   string
+	prog *ebpf.Program
+}
+
+func (p *btfPrograms) hooks() []hook {
+	return []hook{{"sys_enter", p.SysEnter}, {"sys_exit", p.SysExit}, {"sched_process_exec", p.SchedExec},
+		{"sched_process_fork", p.SchedFork}, {"sched_process_exit", p.SchedExit}}
+}
+
+func (p *rawPrograms) hooks() []hook {
+	return []hook{{"sys_enter", p.SysEnter}, {"sys_exit", p.SysExit}, {"sched_process_exec", p.SchedExec},
+		{"sched_process_fork", p.SchedFork}, {"sched_process_exit", p.SchedExit}}
+}
+
+// Driver is the loaded capture object. Methods are safe for concurrent use
+// except Close, which must come last.
+type Driver struct {
+	spec   *ebpf.CollectionSpec
+	maps   maps
+	progs  []hook
+	closer func()
+	links  []link.Link
+	mode   Mode
+	forced bool
+	table  *syscalls.Table
+	log    *slog.Logger
+}
+
+// Load checks the host (see [Check]), loads the eBPF object and configures
+// it; nothing is captured until [Driver.Attach].
+func Load(opts LoadOptions) (*Driver, error) {
+	if err := Check(); err != nil {
+		return nil, err
+	}
+	table, err := syscalls.Native()
+	if err != nil {
+		return nil, err
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	spec, err := loadSpec(opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := configure(spec, opts); err != nil {
+		return nil, err
+	}
+	// Kernels before 5.11 charge BPF memory to RLIMIT_MEMLOCK.
+	_ = rlimit.RemoveMemlock()
+
+	d := &Driver{spec: spec, table: table, log: log, forced: opts.Mode != ""}
+	if err := spec.LoadAndAssign(&d.maps, nil); err != nil {
+		return nil, loadError("maps", err)
+	}
+	mode := opts.Mode
+	if mode == "" {
+		mode = ModeTPBTF
+	}
+	if err := d.loadPrograms(mode); err != nil {
+		if d.forced || mode != ModeTPBTF {
+			d.maps.close()
+			return nil, err
+		}
+		log.Info("tp_btf programs did not load; using raw tracepoints", "err", err)
+		if err2 := d.loadPrograms(ModeRawTracepoint); err2 != nil {
+			d.maps.close()
+			return nil, err2
+		}
+	}
+	types := opts.Types
+	if types == nil {
+		types = event.Types()
+	}
+	if err := d.SetInterest(types); err != nil {
+		d.Close()
+		return nil, err
+	}
+	return d, nil
+}
+
+func loadSpec(opts LoadOptions) (*ebpf.CollectionSpec, error) {
+	obj := opts.Object
+	if obj == nil && opts.ObjectPath != "" {
+		b, err := os.ReadFile(opts.ObjectPath)
+		if err != nil {
+			return nil, fmt.Errorf("read eBPF object: %w", err)
+		}
+		obj = b
+	}
+	if obj == nil {
+		return loadSaker()
+	}
+	spec, err := ebpf.LoadCollectionSpecFromReader(bytes.NewReader(obj))
+	if err != nil {
+		return nil, fmt.Errorf("parse eBPF object %s: %w (build it from drivers/bpf/saker.bpf.c with make generate)", objectName(opts), err)
+	}
+	return spec, nil
+}
+
+func objectName(opts LoadOptions) string {
+	if opts.ObjectPath != "" {
+		return opts.ObjectPath
+	}
+	return "(from LoadOptions.Object)"
+}
+
+func configure(spec *ebpf.CollectionSpec, opts LoadOptions) error {
+	size := opts.RingBufferSize
+	if size == 0 {
+		size = DefaultRingBufferSize
+	}
+	page := os.Getpagesize()
+	if size < page || size&(size-1) != 0 {
+		return fmt.Errorf("ring buffer size %d: %w", size, ErrBadOption)
+	}
+	wake := opts.WakeupBytes
+	switch {
+	case wake == 0:
+		wake = DefaultWakeupBytes
+	case wake < 0:
+		wake = 0
+	}
+	wake = min(wake, size/2)
+	ignore := opts.IgnorePID
+	switch {
+	case ignore == 0:
+		ignore = os.Getpid()
+	case ignore < 0:
+		ignore = 0
+	}
+	cpus, err := ebpf.PossibleCPU()
+	if err != nil {
+		return fmt.Errorf("count CPUs: %w", err)
+	}
+	ms := spec.Maps
+	if ms["events"] == nil || ms["scratch_map"] == nil {
+		return fmt.Errorf("eBPF object %s lacks the events or scratch_map map: %w", objectName(opts), ErrBadObject)
+	}
+	ms["events"].MaxEntries = uint32(size)
+	ms["scratch_map"].MaxEntries = uint32(cpus)
+	vars := map[string]any{
+		"ignore_tgid":  uint32(ignore),
+		"wakeup_bytes": uint64(wake),
+		"arch_arm64":   boolU32(runtime.GOARCH == "arm64"),
+	}
+	for name, v := range vars {
+		vs := spec.Variables[name]
+		if vs == nil {
+			return fmt.Errorf("eBPF object %s lacks variable %s: %w", objectName(opts), name, ErrBadObject)
+		}
+		if err := vs.Set(v); err != nil {
+			return fmt.Errorf("set %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+func boolU32(b bool) uint32 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func (d *Driver) loadPrograms(mode Mode) error {
+	opts := &ebpf.CollectionOptions{MapReplacements: d.maps.replacements()}
+	switch mode {
+	case ModeTPBTF:
+		var p btfPrograms
+		if err := d.spec.LoadAndAssign(&p, opts); err != nil {
+			return loadError("tp_btf programs", err)
+		}
+		d.progs, d.closer = p.hooks(), func() { closeProgs(p.hooks()) }
+	case ModeRawTracepoint:
+		var p rawPrograms
+		if err := d.spec.LoadAndAssign(&p, opts); err != nil {
+			return loadError("raw_tracepoint programs", err)
+		}
+		d.progs, d.closer = p.hooks(), func() { closeProgs(p.hooks()) }
+	default:
+		return fmt.Errorf("mode %q: %w (want %s or %s)", mode, ErrBadOption, ModeTPBTF, ModeRawTracepoint)
+	}
+	d.mode = mode
+	return nil
+}
+
+func closeProgs(hs []hook) {
+	for _, h := range hs {
+		if h.prog != nil {
+			h.prog.Close()
+		}
+	}
+}
+
+func loadError(what string, err error) error {
+	var ve *ebpf.VerifierError
+	if errors.As(err, &ve) {
+		// The last lines of the verifier log say why.
+		return fmt.Errorf("load %s: %w: %-40v", what, ErrLoad, ve)
+	}
+	return fmt.Errorf("load %s: %w: %v", what, ErrLoad, err)
+}
+
+// Mode returns the kind of programs in use.
+func (d *Driver) Mode() Mode { return d.mode }
+
+// Events returns the ring buffer map that sensor/capture reads.
+func (d *Driver) Events() *ebpf.Map { return d.maps.Events }
+
+// Attach starts capturing. When tp_btf programs fail to attach (and no
+// mode was forced), it switches to raw tracepoints.
+func (d *Driver) Attach() error {
+	if len(d.links) > 0 {
+		return nil
+	}
+	err := d.attach()
+	if err == nil || d.forced || d.mode != ModeTPBTF {
+		return err
+	}
+	d.log.Info("tp_btf programs did not attach; using raw tracepoints", "err", err)
+	d.closer()
+	if err := d.loadPrograms(ModeRawTracepoint); err != nil {
+		return err
+	}
+	return d.attach()
+}
+
+func (d *Driver) attach() error {
+	for _, h := range d.progs {
+		var l link.Link
+		var err error
+		if d.mode == ModeTPBTF {
+			l, err = link.AttachTracing(link.TracingOptions{Program: h.prog, AttachType: ebpf.AttachTraceRawTp})
+		} else {
+			l, err = link.AttachRawTracepoint(link.RawTracepointOptions{Name: h.tp, Program: h.prog})
+		}
+		if err != nil {
+			d.detach()
+			return fmt.Errorf("attach %s to %s: %w: %v", d.mode, h.tp, ErrAttach, err)
+		}
+		d.links = append(d.links, l)
+	}
+	return nil
+}
+
+func (d *Driver) detach() {
+	for _, l := range d.links {
+		l.Close()
+	}
+	d.links = nil
+}
+
+// Detach stops capturing; Attach may start again.
+func (d *Driver) Detach() { d.detach() }
+
+// SetInterest replaces the set of captured event types. Syscalls of other
+// types return from the hooks after one array lookup. Scheduler-side
+// events (procexit) follow their type; the child side of clone/fork
+// follows the clone types.
+func (d *Driver) SetInterest(types []event.Type) error {
+	var nrTypes [512]uint16
+	var enabled [64]uint8
+	for _, t := range types {
+		if t == event.TypeUnknown || t >= event.NumTypes {
+			return fmt.Errorf("interest: event type %d: %w", t, ErrBadOption)
+		}
+		enabled[t] = 1
+		for _, nr := range d.table.Numbers(t) {
+			nrTypes[nr] = uint16(t)
+		}
+	}
+	for nr, t := range nrTypes {
+		if err := d.maps.SyscallTypes.Put(uint32(nr), t); err != nil {
+			return fmt.Errorf("interest: write syscall %d: %w", nr, err)
+		}
+	}
+	for t, on := range enabled {
+		if err := d.maps.TypeEnabled.Put(uint32(t), on); err != nil {
+			return fmt.Errorf("interest: write type %d: %w", t, err)
+		}
+	}
+	return nil
+}
+
+// Drops returns how many records were lost because the ring buffer was
+// full, summed over CPUs, since Load.
+func (d *Driver) Drops() (uint64, error) {
+	var per []uint64
+	if err := d.maps.Drops.Lookup(uint32(0), &per); err != nil {
+		return 0, fmt.Errorf("read drops: %w", err)
+	}
+	var sum uint64
+	for _, v := range per {
+		sum += v
+	}
+	return sum, nil
+}
+
+// Close detaches and frees the programs and maps.
+func (d *Driver) Close() error {
+	d.detach()
+	if d.closer != nil {
+		d.closer()
+	}
+	d.maps.close()
+	return nil
+}

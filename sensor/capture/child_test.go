@@ -1,0 +1,458 @@
+package capture_test
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"syscall"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// Actions performed by the re-executed test binary. Each does its
+// syscalls with distinctive arguments (paths under $SAKER_TMP, fixed
+// numbers) so the parent test can pick the events out.
+var actions = map[string]func(dir string) error{
+	"open":     actOpen,
+	"files":    actFiles,
+	"fds":      actFds,
+	"exec":     actExec,
+	"execfail": actExecFail,
+	"execveat": actExecveat,
+	"memfd":    actMemfdExec,
+	"fork":     actFork,
+	"spawn":    actSpawn,
+	"exit3":    func(string) error { unix.Exit(3); return nil },
+	"tcp":      actTCP,
+	"udp":      actUDP,
+	"unix":     actUnix,
+	"creds":    actCreds,
+	"misc":     actMisc,
+	"ns":       actNamespaces,
+	"noop":     func(string) error { return nil },
+}
+
+func runChild(name string) int {
+	runtime.LockOSThread()
+	act, ok := actions[name]
+	if !ok {
+		fmt.Fprintf(os.Stderr, "unknown child action %q\n", name)
+		return 2
+	}
+	if err := act(os.Getenv("SAKER_TMP")); err != nil {
+		fmt.Fprintf(os.Stderr, "child action %s: %v\n", name, err)
+		return 1
+	}
+	return 0
+}
+
+func bytePtr(s string) *byte {
+	p, err := unix.BytePtrFromString(s)
+	if err != nil {
+		panic(err)
+	}
+	return p
+}
+
+func sys(nr uintptr, args ...uintptr) (uintptr, unix.Errno) {
+	var a [6]uintptr
+	copy(a[:], args)
+	r, _, e := unix.Syscall6(nr, a[0], a[1], a[2], a[3], a[4], a[5])
+	return r, e
+}
+
+func actOpen(dir string) error {
+	ro := filepath.Join(dir, "ro")
+	if err := os.WriteFile(ro, []byte("x"), 0o600); err != nil {
+		return err
+	}
+	fd, err := unix.Openat(unix.AT_FDCWD, ro, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return err
+	}
+	unix.Close(fd)
+	fd, err = unix.Openat(unix.AT_FDCWD, filepath.Join(dir, "new"), unix.O_WRONLY|unix.O_CREAT|unix.O_TRUNC, 0o640)
+	if err != nil {
+		return err
+	}
+	unix.Close(fd)
+	// A failing open keeps its path and flags.
+	_, _ = unix.Openat(unix.AT_FDCWD, filepath.Join(dir, "missing"), unix.O_RDWR, 0)
+	fd, err = unix.Openat2(unix.AT_FDCWD, ro, &unix.OpenHow{Flags: unix.O_RDONLY, Resolve: unix.RESOLVE_NO_SYMLINKS})
+	if err != nil {
+		return err
+	}
+	unix.Close(fd)
+	if runtime.GOARCH == "amd64" {
+		r, e := sys(unix.SYS_OPEN, uintptr(unsafe.Pointer(bytePtr(ro))), unix.O_RDONLY)
+		if e != 0 {
+			return e
+		}
+		unix.Close(int(r))
+		r, e = sys(unix.SYS_CREAT, uintptr(unsafe.Pointer(bytePtr(filepath.Join(dir, "creat")))), 0o600)
+		if e != 0 {
+			return e
+		}
+		unix.Close(int(r))
+	}
+	return nil
+}
+
+func actFiles(dir string) error {
+	p := func(n string) string { return filepath.Join(dir, n) }
+	steps := []func() error{
+		func() error { return unix.Mkdirat(unix.AT_FDCWD, p("d1"), 0o750) },
+		func() error { return os.WriteFile(p("f"), nil, 0o600) },
+		func() error { return unix.Linkat(unix.AT_FDCWD, p("f"), unix.AT_FDCWD, p("hard"), 0) },
+		func() error { return unix.Symlinkat(p("f"), unix.AT_FDCWD, p("soft")) },
+		func() error { return unix.Renameat(unix.AT_FDCWD, p("hard"), unix.AT_FDCWD, p("hard2")) },
+		func() error {
+			return unix.Renameat2(unix.AT_FDCWD, p("hard2"), unix.AT_FDCWD, p("hard3"), unix.RENAME_NOREPLACE)
+		},
+		func() error { return unix.Fchmodat(unix.AT_FDCWD, p("f"), 0o604, 0) },
+		func() error { return unix.Unlinkat(unix.AT_FDCWD, p("hard3"), 0) },
+		func() error { return unix.Unlinkat(unix.AT_FDCWD, p("d1"), unix.AT_REMOVEDIR) },
+		func() error { return unix.Chdir(dir) },
+	}
+	if runtime.GOARCH == "amd64" {
+		legacy := []struct {
+			nr   uintptr
+			args []uintptr
+		}{
+			{unix.SYS_MKDIR, []uintptr{uintptr(unsafe.Pointer(bytePtr(p("d2")))), 0o700}},
+			{unix.SYS_LINK, []uintptr{uintptr(unsafe.Pointer(bytePtr(p("f")))), uintptr(unsafe.Pointer(bytePtr(p("l2"))))}},
+			{unix.SYS_SYMLINK, []uintptr{uintptr(unsafe.Pointer(bytePtr("/etc/shadow"))), uintptr(unsafe.Pointer(bytePtr(p("s2"))))}},
+			{unix.SYS_RENAME, []uintptr{uintptr(unsafe.Pointer(bytePtr(p("l2")))), uintptr(unsafe.Pointer(bytePtr(p("l3"))))}},
+			{unix.SYS_CHMOD, []uintptr{uintptr(unsafe.Pointer(bytePtr(p("f")))), 0o644}},
+			{unix.SYS_UNLINK, []uintptr{uintptr(unsafe.Pointer(bytePtr(p("l3"))))}},
+			{unix.SYS_RMDIR, []uintptr{uintptr(unsafe.Pointer(bytePtr(p("d2"))))}},
+		}
+		for _, l := range legacy {
+			steps = append(steps, func() error {
+				if _, e := sys(l.nr, l.args...); e != 0 {
+					return fmt.Errorf("syscall %d: %w", l.nr, e)
+				}
+				return nil
+			})
+		}
+	}
+	for _, s := range steps {
+		if err := s(); err != nil {
+			return err
+		}
+	}
+	fd, err := unix.Open(p("f"), unix.O_RDONLY, 0)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(fd)
+	if err := unix.Fchmod(fd, 0o600); err != nil {
+		return err
+	}
+	dfd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY, 0)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(dfd)
+	return unix.Fchdir(dfd)
+}
+
+func actFds(dir string) error {
+	fd, err := unix.Open(filepath.Join(dir, "fds"), unix.O_RDWR|unix.O_CREAT, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := unix.Dup(fd); err != nil {
+		return err
+	}
+	if runtime.GOARCH == "amd64" {
+		if _, e := sys(unix.SYS_DUP2, uintptr(fd), 100); e != 0 {
+			return e
+		}
+		var p [2]int32
+		if _, e := sys(unix.SYS_PIPE, uintptr(unsafe.Pointer(&p))); e != 0 {
+			return e
+		}
+	}
+	if err := unix.Dup3(fd, 101, unix.O_CLOEXEC); err != nil {
+		return err
+	}
+	if _, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 200); err != nil {
+		return err
+	}
+	var p [2]int
+	if err := unix.Pipe2(p[:], unix.O_CLOEXEC); err != nil {
+		return err
+	}
+	// Report the pipe's inode to the parent through a file.
+	var st unix.Stat_t
+	if err := unix.Fstat(p[0], &st); err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "pipe-ino"), []byte(strconv.FormatUint(st.Ino, 10)), 0o600); err != nil {
+		return err
+	}
+	return unix.Close(101)
+}
+
+func actExec(dir string) error {
+	exe, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	if err := unix.Chdir(dir); err != nil {
+		return err
+	}
+	env := []string{childEnv + "=noop", "SAKER_MARK=exec-env", "SAKER_TMP=" + dir}
+	return unix.Exec(exe, []string{"saker-argv0", "-test.run=^$", "second arg"}, env)
+}
+
+func actExecFail(dir string) error {
+	err := unix.Exec(filepath.Join(dir, "no-such-binary"), []string{"x"}, nil)
+	if err == unix.ENOENT {
+		return nil
+	}
+	return fmt.Errorf("exec of a missing file: %v", err)
+}
+
+func execveat(dirfd int, path string, argv, envv []string, flags int) error {
+	argvp, err := syscall.SlicePtrFromStrings(argv)
+	if err != nil {
+		return err
+	}
+	envp, err := syscall.SlicePtrFromStrings(envv)
+	if err != nil {
+		return err
+	}
+	_, e := sys(unix.SYS_EXECVEAT, uintptr(dirfd), uintptr(unsafe.Pointer(bytePtr(path))),
+		uintptr(unsafe.Pointer(&argvp[0])), uintptr(unsafe.Pointer(&envp[0])), uintptr(flags))
+	return e
+}
+
+func actExecveat(dir string) error {
+	exe, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	dfd, err := unix.Open(filepath.Dir(exe), unix.O_RDONLY|unix.O_DIRECTORY, 0)
+	if err != nil {
+		return err
+	}
+	return execveat(dfd, filepath.Base(exe), []string{"via-execveat", "-test.run=^$"}, []string{childEnv + "=noop"}, 0)
+}
+
+func actMemfdExec(dir string) error {
+	exe, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	img, err := os.ReadFile(exe)
+	if err != nil {
+		return err
+	}
+	fd, err := unix.MemfdCreate("saker-fileless", unix.MFD_CLOEXEC)
+	if err != nil {
+		return err
+	}
+	if _, err := unix.Write(fd, img); err != nil {
+		return err
+	}
+	return execveat(fd, "", []string{"fileless", "-test.run=^$"}, []string{childEnv + "=noop"}, unix.AT_EMPTY_PATH)
+}
+
+func actFork(dir string) error {
+	if runtime.GOARCH != "amd64" {
+		return nil
+	}
+	// Only this thread exists in the child, which exits at once.
+	r, _, e := unix.RawSyscall(unix.SYS_FORK, 0, 0, 0)
+	if e != 0 {
+		return e
+	}
+	if r == 0 {
+		unix.RawSyscall(unix.SYS_EXIT_GROUP, 7, 0, 0)
+	}
+	var ws unix.WaitStatus
+	_, err := unix.Wait4(int(r), &ws, 0, nil)
+	return err
+}
+
+func actSpawn(dir string) error {
+	exe, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	pid, err := syscall.ForkExec(exe, []string{"spawned", "-test.run=^$"}, &syscall.ProcAttr{
+		Env:   []string{childEnv + "=noop"},
+		Files: []uintptr{0, 1, 2},
+	})
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "spawned-pid"), []byte(strconv.Itoa(pid)), 0o600); err != nil {
+		return err
+	}
+	var ws unix.WaitStatus
+	_, err = unix.Wait4(pid, &ws, 0, nil)
+	return err
+}
+
+func actTCP(dir string) error {
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
+	port := ln.Addr().(*net.TCPAddr).Port
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM, 0)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(fd)
+	if err := unix.Connect(fd, &unix.SockaddrInet4{Port: port, Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+		return err
+	}
+	c, err := ln.Accept()
+	if err != nil {
+		return err
+	}
+	c.Close()
+	local, err := unix.Getsockname(fd)
+	if err != nil {
+		return err
+	}
+	info := fmt.Sprintf("%d %d", port, local.(*unix.SockaddrInet4).Port)
+	return os.WriteFile(filepath.Join(dir, "tcp"), []byte(info), 0o600)
+}
+
+func actUDP(dir string) error {
+	srv, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM, 0)
+	if err != nil {
+		return err
+	}
+	if err := unix.Bind(srv, &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+		return err
+	}
+	sa, err := unix.Getsockname(srv)
+	if err != nil {
+		return err
+	}
+	port := sa.(*unix.SockaddrInet4).Port
+	cli, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM, 0)
+	if err != nil {
+		return err
+	}
+	dst := &unix.SockaddrInet4{Port: port, Addr: [4]byte{127, 0, 0, 1}}
+	if err := unix.Sendto(cli, []byte("ping"), 0, dst); err != nil {
+		return err
+	}
+	if err := unix.Sendmsg(cli, []byte("pong"), nil, dst, 0); err != nil {
+		return err
+	}
+	buf := make([]byte, 16)
+	if _, _, err := unix.Recvfrom(srv, buf, 0); err != nil {
+		return err
+	}
+	if _, _, _, _, err := unix.Recvmsg(srv, buf, nil, 0); err != nil {
+		return err
+	}
+	cl, err := unix.Getsockname(cli)
+	if err != nil {
+		return err
+	}
+	info := fmt.Sprintf("%d %d", port, cl.(*unix.SockaddrInet4).Port)
+	return os.WriteFile(filepath.Join(dir, "udp"), []byte(info), 0o600)
+}
+
+func actUnix(dir string) error {
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM, 0)
+	if err != nil {
+		return err
+	}
+	unix.Close(fds[0])
+	unix.Close(fds[1])
+	path := filepath.Join(dir, "sock")
+	srv, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM, 0)
+	if err != nil {
+		return err
+	}
+	if err := unix.Bind(srv, &unix.SockaddrUnix{Name: path}); err != nil {
+		return err
+	}
+	if err := unix.Listen(srv, 7); err != nil {
+		return err
+	}
+	cli, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM, 0)
+	if err != nil {
+		return err
+	}
+	if err := unix.Connect(cli, &unix.SockaddrUnix{Name: path}); err != nil {
+		return err
+	}
+	_, _, err = unix.Accept4(srv, unix.SOCK_CLOEXEC)
+	return err
+}
+
+func actCreds(dir string) error {
+	// Raw calls change this thread only, which keeps the Go runtime out.
+	steps := []struct {
+		nr   uintptr
+		args []uintptr
+	}{
+		{unix.SYS_SETRESGID, []uintptr{1001, 1002, 1003}},
+		{unix.SYS_SETGID, []uintptr{1004}},
+		{unix.SYS_SETRESUID, []uintptr{2001, 2002, 2003}},
+		{unix.SYS_SETUID, []uintptr{2001}}, // allowed: it is the real uid
+	}
+	for _, s := range steps {
+		var a [3]uintptr
+		copy(a[:], s.args)
+		if _, _, e := unix.RawSyscall(s.nr, a[0], a[1], a[2]); e != 0 {
+			return fmt.Errorf("syscall %d: %w", s.nr, e)
+		}
+	}
+	// Any event after the change carries the new effective ids.
+	_, _ = unix.Openat(unix.AT_FDCWD, filepath.Join(dir, "as-2001"), unix.O_RDONLY, 0)
+	return nil
+}
+
+func actMisc(dir string) error {
+	if err := unix.Prctl(unix.PR_SET_NAME, uintptr(unsafe.Pointer(bytePtr("saker-renamed"))), 0, 0, 0); err != nil {
+		return err
+	}
+	fd, err := unix.MemfdCreate("saker-memfd", unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING)
+	if err != nil {
+		return err
+	}
+	unix.Close(fd)
+	_, _, _ = unix.Syscall(unix.SYS_FINIT_MODULE, ^uintptr(0), uintptr(unsafe.Pointer(bytePtr("saker=1"))), 0)
+	_, _, _ = unix.Syscall(unix.SYS_INIT_MODULE, 0, 0, uintptr(unsafe.Pointer(bytePtr("saker=2"))))
+	var attr [128]byte
+	_, _, _ = unix.Syscall(unix.SYS_BPF, 11 /* BPF_PROG_GET_NEXT_ID */, uintptr(unsafe.Pointer(&attr)), 16)
+	_, _, _ = unix.Syscall(unix.SYS_PTRACE, unix.PTRACE_TRACEME, 0, 0)
+	_, _, _ = unix.Syscall(unix.SYS_USERFAULTFD, unix.O_CLOEXEC, 0, 0)
+	_, _, _ = unix.Syscall(unix.SYS_SETNS, ^uintptr(0), unix.CLONE_NEWNET, 0)
+	return unix.Chroot("/")
+}
+
+func actNamespaces(dir string) error {
+	// A private mount namespace for this thread: the mount stays here.
+	if err := unix.Unshare(unix.CLONE_NEWNS); err != nil {
+		return err
+	}
+	if err := unix.Mount("none", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
+		return err
+	}
+	target := filepath.Join(dir, "mnt")
+	if err := os.Mkdir(target, 0o700); err != nil {
+		return err
+	}
+	if err := unix.Mount("saker-tmpfs", target, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, ""); err != nil {
+		return err
+	}
+	return unix.Unmount(target, unix.MNT_DETACH)
+}
