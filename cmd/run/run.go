@@ -1,16 +1,134 @@
-// Package run implements `sakerctl run`.
+// Package run implements `sakerctl run`, the detection sensor.
 package run
 
 import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+
 	"github.com/spf13/cobra"
 
 	"github.com/sakersec/saker/internal/cli"
+	"github.com/sakersec/saker/sensor/alert"
+	"github.com/sakersec/saker/sensor/config"
+	"github.com/sakersec/saker/sensor/outputs"
+	"github.com/sakersec/saker/sensor/runner"
 )
+
+// Options are the flags of `sakerctl run`.
+type Options struct {
+	ConfigFile string
+	Overrides  []string
+	RulesFiles []string
+	WriteFile  string
+	ReplayFile string
+	DryRun     bool
+	// DockerSocket overrides the Docker Engine API socket.
+	DockerSocket string
+
+	Stdout io.Writer
+	Logger *slog.Logger
+	// OpenCapture opens the kernel capture; nil uses the embedded driver.
+	OpenCapture func(runner.CaptureOptions, *slog.Logger) (runner.EventSource, error)
+	// OnAlert and ExtraSinks are for in-process use (tests).
+	OnAlert    func(*alert.Alert)
+	ExtraSinks []outputs.Sink
+	// Started, when set, receives the sensor once it is set up.
+	Started func(*runner.Sensor)
+}
+
+// openCapture is the embedded eBPF driver (capture.go).
+var openCapture func(runner.CaptureOptions, *slog.Logger) (runner.EventSource, error)
 
 // NewCmd returns the run command.
 func NewCmd(f *cli.Factory) *cobra.Command {
-	return &cobra.Command{
+	o := &Options{}
+	c := &cobra.Command{
 		Use:   "run",
 		Short: "Run the detection sensor",
+		Long: `Run the Falco-compatible detection sensor: capture system calls with the embedded
+eBPF driver, track processes, files and containers, evaluate Falco rules and send
+alerts to the configured outputs.
+
+With no configuration it runs on Falco's defaults: rules from /etc/falco
+(falco_rules.yaml, falco_rules.local.yaml, rules.d), or Saker's embedded default
+rules when none are installed; alerts on stdout; the webserver on :8765 with
+/healthz, /versions and /metrics.`,
+		Example: `  sudo sakerctl run
+  sudo sakerctl run -c /etc/falco/falco.yaml -o json_output=true
+  sudo sakerctl run -r ./my_rules.yaml -o http_output.enabled=true -o http_output.url=http://localhost:2801
+  sudo sakerctl run --write capture.trace      # record events while detecting
+  sakerctl run -e capture.trace -r ./my_rules.yaml   # replay a recording against rules
+  sakerctl run --dry-run -c falco.yaml         # check configuration and rules, then exit`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			o.Stdout = f.IO.Out
+			o.Logger = f.Logger()
+			return Run(cmd.Context(), o)
+		},
 	}
+	fl := c.Flags()
+	fl.StringVarP(&o.ConfigFile, "falco-config", "c", "", "sensor configuration in falco.yaml's layout (default /etc/falco/falco.yaml when it exists)")
+	fl.StringArrayVarP(&o.Overrides, "option", "o", nil, "set a configuration key: -o key=value, dotted paths, name[] appends to a list, values in YAML ([a,b])")
+	fl.StringArrayVarP(&o.RulesFiles, "rules", "r", nil, "rules file or directory to load instead of rules_files (repeatable)")
+	fl.StringVar(&o.WriteFile, "write", "", "record every captured event to this trace file")
+	fl.StringVarP(&o.ReplayFile, "replay", "e", "", "read events from a trace file (recorded with --write) instead of the kernel")
+	fl.BoolVar(&o.DryRun, "dry-run", false, "load the configuration and the rules, report them, and exit")
+	fl.StringVar(&o.DockerSocket, "docker-socket", "", "Docker Engine API socket for container metadata (default /var/run/docker.sock)")
+	return c
+}
+
+// Run loads the configuration and runs the sensor until ctx ends (SIGINT,
+// SIGTERM) or a replay finishes.
+func Run(ctx context.Context, o *Options) error {
+	log := o.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	cfg, warnings, err := config.Load(config.LoadOptions{File: o.ConfigFile, Overrides: o.Overrides, RulesFiles: o.RulesFiles})
+	for _, w := range warnings {
+		log.Warn(w.String())
+	}
+	if err != nil {
+		return err
+	}
+	if o.DryRun {
+		rs, res, from, err := runner.LoadRules(cfg, log)
+		if err != nil {
+			return err
+		}
+		types := runner.CaptureTypes(rs, cfg)
+		names := make([]string, len(types))
+		for i, t := range types {
+			names[i] = t.String()
+		}
+		fmt.Fprintf(o.Stdout, "Rules: %d of %d enabled, %d macros, %d lists (from %s)\nCaptured event types (%d): %s\n",
+			res.EnabledRules, res.Rules, res.Macros, res.Lists, strings.Join(from, ", "), len(names), strings.Join(names, " "))
+		return nil
+	}
+	open := o.OpenCapture
+	if open == nil {
+		open = openCapture
+	}
+	so := runner.SetupOptions{
+		Config: cfg, Stdout: o.Stdout, Logger: log, ReplayFile: o.ReplayFile, WriteFile: o.WriteFile,
+		DockerSocket: o.DockerSocket, OnAlert: o.OnAlert, ExtraSinks: o.ExtraSinks,
+	}
+	if open != nil {
+		so.OpenCapture = func(co runner.CaptureOptions) (runner.EventSource, error) { return open(co, log) }
+	}
+	s, err := runner.Setup(so)
+	if err != nil {
+		return err
+	}
+	if o.Started != nil {
+		o.Started(s)
+	}
+	if err := s.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+		return err
+	}
+	return nil
 }
