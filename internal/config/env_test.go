@@ -195,3 +195,25 @@ func TestEnvVarsCoverConfig(t *testing.T) {
 		}
 	}
 }
+
+func FuzzApplyEnv(f *testing.F) {
+	f.Add(uint8(0), "a,http://a;b,file:///x,file")
+	f.Add(uint8(3), "reg,user,pa,ss")
+	f.Add(uint8(10), "true")
+	f.Add(uint8(20), ";;,;")
+	vars := EnvVars()
+	f.Fuzz(func(t *testing.T, which uint8, value string) {
+		v := vars[int(which)%len(vars)]
+		cfg := &Config{}
+		err := ApplyEnv(cfg, envMap(map[string]string{v.Name: value}))
+		if err != nil {
+			if !strings.Contains(err.Error(), v.Name) {
+				t.Fatalf("error does not name %s: %v", v.Name, err)
+			}
+			return
+		}
+		if err := cfg.Validate(); err != nil {
+			t.Fatalf("%s=%q accepted but invalid: %v", v.Name, value, err)
+		}
+	})
+}
