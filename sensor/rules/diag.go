@@ -46,7 +46,12 @@ func (d Diagnostic) String() string {
 
 // FileResult is what loading one file produced.
 type FileResult struct {
-	Name     string       `json:"name"`
+	Name string `json:"name"`
+	// Rules, Macros and Lists count the items of each kind in the file,
+	// including redefinitions and appends.
+	Rules    int          `json:"rules"`
+	Macros   int          `json:"macros"`
+	Lists    int          `json:"lists"`
 	Errors   []Diagnostic `json:"errors"`
 	Warnings []Diagnostic `json:"warnings"`
 }

@@ -329,15 +329,19 @@ func (l *loader) loadItem(f *srcFile, n *yaml.Node) {
 		return
 	}
 	c := &itemCtx{l: l, f: f, m: m, node: n}
+	fr := l.res.file(f.name)
 	switch {
 	case m.has("rule"):
 		c.kind = "rule"
+		fr.Rules++
 		l.loadRule(c, n)
 	case m.has("macro"):
 		c.kind = "macro"
+		fr.Macros++
 		l.loadMacro(c, n)
 	case m.has("list"):
 		c.kind = "list"
+		fr.Lists++
 		l.loadList(c, n)
 	case m.has("required_engine_version"):
 		l.checkEngineVersion(c, m.val["required_engine_version"])
