@@ -140,3 +140,6 @@ func TestUpstreamEventsRaiseExpectedAlerts(t *testing.T) {
 		t.Errorf("stats = %+v", st)
 	}
 }
+
+// The rules engine is what Pump feeds.
+var _ Processor = (*rules.Engine)(nil)

@@ -35,6 +35,10 @@ type Options struct {
 	BearerToken string
 	// MaxBodyBytes caps a request body; larger bodies get 413.
 	MaxBodyBytes int64
+	// MaxEventBytes, when positive, skips (and counts as invalid) events
+	// whose JSON is longer, as the plugin's maxEventSize does. Zero keeps
+	// every event that fits in the body.
+	MaxEventBytes int64
 	// QueueSize bounds the events waiting for the consumer.
 	QueueSize int
 	// Block makes a request wait for room in the queue (pushing back on
@@ -263,6 +267,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		s.reject(w, r, http.StatusBadRequest, err.Error())
 		return
 	}
+	s.dropOversized(&res)
 	if n := len(res.Invalid); n > 0 {
 		s.invalid.Add(uint64(n))
 		if len(res.Events) == 0 {
@@ -335,4 +340,20 @@ func (s *Server) enqueue(ctx context.Context, e *Event) bool {
 		s.log.Warn("k8s audit webhook: queue full, dropping events", "dropped_total", n, "queue_size", s.o.QueueSize)
 	}
 	return true
+}
+
+// dropOversized moves events longer than MaxEventBytes to res.Invalid.
+func (s *Server) dropOversized(res *Result) {
+	if s.o.MaxEventBytes <= 0 {
+		return
+	}
+	kept := res.Events[:0]
+	for _, e := range res.Events {
+		if n := len(e.root.Raw()); int64(n) > s.o.MaxEventBytes {
+			res.Invalid = append(res.Invalid, fmt.Errorf("%w: event (auditID %q) is %d bytes, more than the %d allowed", ErrInvalidEvent, e.AuditID(), n, s.o.MaxEventBytes))
+			continue
+		}
+		kept = append(kept, e)
+	}
+	res.Events = kept
 }
