@@ -12,6 +12,7 @@ import (
 // event (gen).
 type slotState struct {
 	gen  uint64
+	spec *slotSpec
 	ok   bool
 	v    fields.Value
 	buf  []byte
@@ -27,18 +28,31 @@ type evalCtx struct {
 }
 
 func newEvalCtx(p *program) *evalCtx {
-	return &evalCtx{prog: p, slots: make([]slotState, len(p.slots))}
+	c := &evalCtx{prog: p, slots: make([]slotState, len(p.slots))}
+	for i := range c.slots {
+		c.slots[i].spec = p.slots[i]
+	}
+	return c
 }
 
 // get returns the value of slot i for event e, extracting it on first use
-// in this event.
+// in this event. It is small enough to inline; fill does the work.
 func (c *evalCtx) get(e fields.Event, i int) (*fields.Value, bool) {
+	s := c.slot(e, i)
+	return &s.v, s.ok
+}
+
+func (c *evalCtx) slot(e fields.Event, i int) *slotState {
 	s := &c.slots[i]
-	if s.gen == c.gen {
-		return &s.v, s.ok
+	if s.gen != c.gen {
+		c.fill(e, s)
 	}
+	return s
+}
+
+func (c *evalCtx) fill(e fields.Event, s *slotState) {
 	s.gen = c.gen
-	sp := c.prog.slots[i]
+	sp := s.spec
 	switch {
 	case sp.inner >= 0:
 		in, ok := c.get(e, sp.inner)
@@ -48,7 +62,6 @@ func (c *evalCtx) get(e fields.Event, i int) (*fields.Value, bool) {
 	default:
 		s.ok = false
 	}
-	return &s.v, s.ok
 }
 
 // bytesString views b as a string without copying; the string is only
