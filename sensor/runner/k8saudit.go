@@ -1,0 +1,141 @@
+package runner
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"slices"
+	"sync"
+
+	"github.com/sakersec/saker/sensor/alert"
+	"github.com/sakersec/saker/sensor/config"
+	"github.com/sakersec/saker/sensor/event"
+	"github.com/sakersec/saker/sensor/rules"
+	"github.com/sakersec/saker/sensor/sources/k8saudit"
+)
+
+// auditPipeline is the k8s_audit side of the sensor: the audit webhook (or
+// a JSON-lines file, when open_params is a path) feeding its own engine on
+// its own goroutine. Its alerts share the outputs with the syscall loop.
+type auditPipeline struct {
+	pc   k8saudit.PluginConfig
+	log  *slog.Logger
+	srv  *k8saudit.Server
+	eng  *rules.Engine
+	done chan struct{}
+}
+
+// newAuditPipeline returns the pipeline when load_plugins enables k8saudit,
+// nil otherwise. Without a plugins entry the plugin's defaults apply
+// (http://:9765/k8s-audit).
+func newAuditPipeline(cfg *config.Config, log *slog.Logger) (*auditPipeline, error) {
+	if !slices.Contains(cfg.LoadPlugins, "k8saudit") {
+		return nil, nil
+	}
+	var entry config.Plugin
+	for _, p := range cfg.Plugins {
+		if p.Name == "k8saudit" {
+			entry = p
+		}
+	}
+	pc, err := k8saudit.FromFalcoPlugin(entry.OpenParams, entry.InitConfig)
+	if err != nil {
+		return nil, fmt.Errorf("configuration: plugins[k8saudit]: %w", err)
+	}
+	for _, k := range pc.Ignored {
+		log.Info("k8saudit init_config key has no effect in Saker", "key", k)
+	}
+	pc.Server.Logger = log
+	return &auditPipeline{pc: pc, log: log, done: make(chan struct{})}, nil
+}
+
+// engine builds the k8s_audit engine with the syscall engine's options.
+func (a *auditPipeline) engine(rs *rules.Ruleset, eo rules.EngineOptions, onAlert func(*alert.Alert)) error {
+	eo.Source = k8saudit.SourceName
+	eo.OnAlert = onAlert
+	eng, err := rs.NewEngine(eo)
+	if err != nil {
+		return err
+	}
+	a.eng = eng
+	return nil
+}
+
+// start binds the webhook (so a busy port fails the start) and runs the
+// pipeline until ctx ends; wait returns once the last event is evaluated.
+func (a *auditPipeline) start(ctx context.Context) error {
+	if a.pc.File != "" {
+		f, err := os.Open(a.pc.File)
+		if err != nil {
+			return fmt.Errorf("k8saudit: %w", err)
+		}
+		a.log.Info("reading Kubernetes audit events", "file", a.pc.File, "rules", a.eng.Rules())
+		go func() {
+			defer close(a.done)
+			defer f.Close()
+			err := k8saudit.ReadLines(f, int(a.pc.Server.MaxBodyBytes), func(e *k8saudit.Event) {
+				if ctx.Err() == nil {
+					a.eng.Process(e, e.Time)
+				}
+			}, func(err error) { a.log.Warn("k8saudit: skipped an invalid event", "err", err) })
+			if err != nil {
+				a.log.Error("k8saudit: reading "+a.pc.File+" stopped", "err", err)
+			}
+		}()
+		return nil
+	}
+	a.srv = k8saudit.NewServer(a.pc.Server)
+	if err := a.srv.Listen(); err != nil {
+		return err
+	}
+	a.log.Info("Kubernetes audit webhook enabled", "url", a.srv.URL(), "rules", a.eng.Rules())
+	go func() {
+		if err := a.srv.Serve(ctx); err != nil {
+			a.log.Error("k8s audit webhook stopped", "err", err)
+		}
+	}()
+	go func() {
+		defer close(a.done)
+		k8saudit.Pump(a.srv.Events(), a.eng)
+	}()
+	return nil
+}
+
+func (a *auditPipeline) wait() { <-a.done }
+
+// onAuditAlert counts and sends an audit alert. append_output is compiled
+// against the syscall source, so it does not apply here.
+func (r *Runner) onAuditAlert(a *alert.Alert) {
+	r.alerts.Add(1)
+	r.mu.Lock()
+	r.byRule[ruleKey{a.Rule, a.Priority}]++
+	r.mu.Unlock()
+	if r.o.Outputs != nil {
+		r.o.Outputs.Send(a)
+	}
+	if r.o.OnAlert != nil {
+		r.o.OnAlert(a)
+	}
+}
+
+// idleSource stands in for the kernel capture when the sensor runs on
+// Kubernetes audit events only (no driver): it delivers nothing until
+// closed.
+type idleSource struct {
+	once   sync.Once
+	closed chan struct{}
+}
+
+func newIdleSource() *idleSource { return &idleSource{closed: make(chan struct{})} }
+
+func (s *idleSource) Read(*event.Event) error {
+	<-s.closed
+	return io.EOF
+}
+
+func (s *idleSource) Close() error {
+	s.once.Do(func() { close(s.closed) })
+	return nil
+}
