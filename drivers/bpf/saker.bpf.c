@@ -159,32 +159,37 @@ struct inode___old {
 	struct timespec64 i_mtime;
 } __attribute__((preserve_access_index));
 
-static __always_inline __u64 reg_arg(void *regs, int i, int at_exit)
+/* regs is a BTF pointer (the tp_btf argument, or bpf_task_pt_regs), so
+ * these are plain loads, not helper calls. */
+static __always_inline __u64 reg_arg(struct pt_regs *regs, int i, int at_exit)
 {
 	if (bpf_core_field_exists(((struct pt_regs___x86 *)0)->di)) {
-		struct pt_regs___x86 *r = regs;
+		struct pt_regs___x86 *r = (void *)regs;
 		switch (i) {
-		case 0: return BPF_CORE_READ(r, di);
-		case 1: return BPF_CORE_READ(r, si);
-		case 2: return BPF_CORE_READ(r, dx);
-		case 3: return BPF_CORE_READ(r, r10);
-		case 4: return BPF_CORE_READ(r, r8);
-		default: return BPF_CORE_READ(r, r9);
+		case 0: return r->di;
+		case 1: return r->si;
+		case 2: return r->dx;
+		case 3: return r->r10;
+		case 4: return r->r8;
+		default: return r->r9;
 		}
 	}
-	struct pt_regs___arm64 *r = regs;
-	if (i == 0 && at_exit)
-		return BPF_CORE_READ(r, orig_x0);
-	__u64 v = 0;
-	bpf_probe_read_kernel(&v, sizeof(v), &r->regs[i & 7]);
-	return v;
+	struct pt_regs___arm64 *r = (void *)regs;
+	switch (i) {
+	case 0: return at_exit ? r->orig_x0 : r->regs[0];
+	case 1: return r->regs[1];
+	case 2: return r->regs[2];
+	case 3: return r->regs[3];
+	case 4: return r->regs[4];
+	default: return r->regs[5];
+	}
 }
 
-static __always_inline long reg_nr(void *regs)
+static __always_inline long reg_nr(struct pt_regs *regs)
 {
 	if (bpf_core_field_exists(((struct pt_regs___x86 *)0)->orig_ax))
-		return BPF_CORE_READ((struct pt_regs___x86 *)regs, orig_ax);
-	return BPF_CORE_READ((struct pt_regs___arm64 *)regs, syscallno);
+		return ((struct pt_regs___x86 *)(void *)regs)->orig_ax;
+	return ((struct pt_regs___arm64 *)(void *)regs)->syscallno;
 }
 
 static __always_inline struct scratch *get_scratch(void)
@@ -273,17 +278,20 @@ static __always_inline __u32 encode_dev(__u32 dev)
 	return (minor & 0xff) | (major << 8) | ((minor & ~0xffu) << 12);
 }
 
+/* t is a BTF pointer: the walk to the fd array is plain loads. */
 static __always_inline struct file *fd_file(struct task_struct *t, long fd)
 {
 	if (fd < 0)
 		return NULL;
-	struct fdtable *fdt = BPF_CORE_READ(t, files, fdt);
+	struct files_struct *files = t->files;
+	if (!files)
+		return NULL;
+	struct fdtable *fdt = files->fdt;
 	if (!fdt)
 		return NULL;
-	unsigned int max = BPF_CORE_READ(fdt, max_fds);
-	if ((unsigned long)fd >= max)
+	if ((unsigned long)fd >= fdt->max_fds)
 		return NULL;
-	struct file **fds = BPF_CORE_READ(fdt, fd);
+	struct file **fds = fdt->fd;
 	struct file *f = NULL;
 	bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]);
 	return f;
@@ -610,21 +618,23 @@ static __always_inline void put_tuple(struct scratch *s, struct sock *sk, int lo
 
 /* ---- record header and emission ---- */
 
+/* t must be a BTF pointer (current task, or a tp_btf argument). */
 static __always_inline void fill_hdr(struct scratch *s, struct task_struct *t, __u16 type, __s32 nr, __s64 res)
 {
 	struct rec_hdr *h = &s->hdr;
 	h->ts = bpf_ktime_get_boot_ns();
 	h->res = res;
-	h->tid = BPF_CORE_READ(t, pid);
-	h->pid = BPF_CORE_READ(t, tgid);
-	h->ppid = BPF_CORE_READ(t, real_parent, tgid);
-	h->uid = BPF_CORE_READ(t, cred, euid.val);
-	h->gid = BPF_CORE_READ(t, cred, egid.val);
+	h->tid = t->pid;
+	h->pid = t->tgid;
+	h->ppid = t->real_parent->tgid;
+	const struct cred *cred = t->cred;
+	h->uid = cred->euid.val;
+	h->gid = cred->egid.val;
 	h->syscall = nr;
 	h->cpu = bpf_get_smp_processor_id();
 	h->type = type;
 	h->flags = 0;
-	BPF_CORE_READ_INTO(&h->comm, t, comm);
+	__builtin_memcpy(h->comm, t->comm, sizeof(h->comm));
 }
 
 static __always_inline void emit(struct scratch *s)
@@ -678,9 +688,11 @@ static __always_inline void put_proc(struct scratch *s, struct task_struct *t)
 static __always_inline __u64 inode_time(struct inode *ino, int ctime)
 {
 	if (bpf_core_field_exists(ino->i_ctime_sec)) {
+		/* Multigrain timestamps keep a "queried" flag in bit 31 of the
+		 * nanoseconds (I_CTIME_QUERIED); nanoseconds fit in 30 bits. */
 		if (ctime)
-			return BPF_CORE_READ(ino, i_ctime_sec) * 1000000000ull + BPF_CORE_READ(ino, i_ctime_nsec);
-		return BPF_CORE_READ(ino, i_mtime_sec) * 1000000000ull + BPF_CORE_READ(ino, i_mtime_nsec);
+			return BPF_CORE_READ(ino, i_ctime_sec) * 1000000000ull + (BPF_CORE_READ(ino, i_ctime_nsec) & 0x3fffffff);
+		return BPF_CORE_READ(ino, i_mtime_sec) * 1000000000ull + (BPF_CORE_READ(ino, i_mtime_nsec) & 0x3fffffff);
 	}
 	struct timespec64 ts = {};
 	if (bpf_core_field_exists(((struct inode___v66 *)ino)->__i_ctime)) {
@@ -1111,7 +1123,7 @@ static __noinline int build_exit(struct scratch *s, struct task_struct *t, struc
 
 /* ---- hooks ---- */
 
-static __always_inline int on_enter(void *regs, long id)
+static __always_inline int on_enter(struct pt_regs *regs, long id)
 {
 	if ((unsigned long)id >= MAX_SYSCALLS)
 		return 0;
@@ -1128,8 +1140,12 @@ static __always_inline int on_enter(void *regs, long id)
 		return 0;
 	e->type = *type;
 	e->nr = id;
-	for (int i = 0; i < 6; i++)
-		e->args[i] = reg_arg(regs, i, 0);
+	e->args[0] = reg_arg(regs, 0, 0);
+	e->args[1] = reg_arg(regs, 1, 0);
+	e->args[2] = reg_arg(regs, 2, 0);
+	e->args[3] = reg_arg(regs, 3, 0);
+	e->args[4] = reg_arg(regs, 4, 0);
+	e->args[5] = reg_arg(regs, 5, 0);
 	e->extra = 0;
 	if (e->type == T_CLONE3) {
 		__u64 flags = 0;
@@ -1140,7 +1156,7 @@ static __always_inline int on_enter(void *regs, long id)
 	return 0;
 }
 
-static __always_inline int on_exit(void *regs, long ret)
+static __always_inline int on_exit(struct pt_regs *regs, long ret)
 {
 	long id = reg_nr(regs);
 	if ((unsigned long)id >= MAX_SYSCALLS)
@@ -1179,8 +1195,11 @@ static __always_inline int on_exec(struct task_struct *t, struct linux_binprm *b
 	return 0;
 }
 
-/* The child's side of clone/fork: Falco's clone exit with res 0. */
-static __always_inline int on_fork(struct task_struct *parent, struct task_struct *child)
+/* The child's side of clone/fork: Falco's clone exit with res 0. child_btf
+ * says whether child is a BTF pointer (tp_btf); with raw tracepoints it is
+ * a plain address, so the header comes from the parent and the ids from
+ * probe reads. */
+static __always_inline int on_fork(struct task_struct *parent, struct task_struct *child, int child_btf)
 {
 	struct entry *e = bpf_task_storage_get(&entries, parent, 0, 0);
 	if (!e || !e->active)
@@ -1190,7 +1209,14 @@ static __always_inline int on_fork(struct task_struct *parent, struct task_struc
 	struct scratch *s = get_scratch();
 	if (!s)
 		return 0;
-	fill_hdr(s, child, e->type, e->nr, 0);
+	if (child_btf) {
+		fill_hdr(s, child, e->type, e->nr, 0);
+	} else {
+		fill_hdr(s, parent, e->type, e->nr, 0);
+		s->hdr.tid = BPF_CORE_READ(child, pid);
+		s->hdr.pid = BPF_CORE_READ(child, tgid);
+		s->hdr.ppid = BPF_CORE_READ(child, real_parent, tgid);
+	}
 	put_clone(s, child, e);
 	emit(s);
 	return 0;
@@ -1238,7 +1264,7 @@ int BPF_PROG(btf_sched_exec, struct task_struct *p, pid_t old_pid, struct linux_
 SEC("tp_btf/sched_process_fork")
 int BPF_PROG(btf_sched_fork, struct task_struct *parent, struct task_struct *child)
 {
-	return on_fork(parent, child);
+	return on_fork(parent, child, 1);
 }
 
 SEC("tp_btf/sched_process_exit")
@@ -1247,16 +1273,20 @@ int BPF_PROG(btf_sched_exit, struct task_struct *p)
 	return on_process_exit(p);
 }
 
+/* Raw tracepoint arguments are plain addresses; the BTF pointers come from
+ * the current task (bpf_task_pt_regs gives the syscall's user registers). */
 SEC("raw_tracepoint/sys_enter")
 int raw_sys_enter(struct bpf_raw_tracepoint_args *ctx)
 {
-	return on_enter((void *)ctx->args[0], ctx->args[1]);
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	return on_enter(regs, ctx->args[1]);
 }
 
 SEC("raw_tracepoint/sys_exit")
 int raw_sys_exit(struct bpf_raw_tracepoint_args *ctx)
 {
-	return on_exit((void *)ctx->args[0], ctx->args[1]);
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	return on_exit(regs, ctx->args[1]);
 }
 
 SEC("raw_tracepoint/sched_process_exec")
@@ -1268,7 +1298,7 @@ int raw_sched_exec(struct bpf_raw_tracepoint_args *ctx)
 SEC("raw_tracepoint/sched_process_fork")
 int raw_sched_fork(struct bpf_raw_tracepoint_args *ctx)
 {
-	return on_fork(bpf_get_current_task_btf(), (struct task_struct *)ctx->args[1]);
+	return on_fork(bpf_get_current_task_btf(), (struct task_struct *)ctx->args[1], 0);
 }
 
 SEC("raw_tracepoint/sched_process_exit")

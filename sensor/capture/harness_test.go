@@ -102,7 +102,9 @@ func start(t *testing.T) *harness {
 	t.Helper()
 	testutil.NeedBPF(t)
 	hOnce.Do(func() {
-		drv, err := drivers.Load(drivers.LoadOptions{RingBufferSize: 16 << 20})
+		// SAKER_TEST_DRIVER_MODE=raw_tracepoint runs the suite on the fallback programs.
+		mode := drivers.Mode(os.Getenv("SAKER_TEST_DRIVER_MODE"))
+		drv, err := drivers.Load(drivers.LoadOptions{RingBufferSize: 16 << 20, Mode: mode})
 		if err != nil {
 			hErr = err
 			return

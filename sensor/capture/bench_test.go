@@ -1,0 +1,193 @@
+package capture_test
+
+import (
+	"errors"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/sakersec/saker/drivers"
+	"github.com/sakersec/saker/internal/testutil"
+	"github.com/sakersec/saker/sensor/capture"
+	"github.com/sakersec/saker/sensor/event"
+)
+
+// stockRuleTypes are the event types falco_rules.yaml's conditions name.
+var stockRuleTypes = []event.Type{
+	event.TypeOpen, event.TypeOpenat, event.TypeOpenat2, event.TypeConnect, event.TypeSendmsg, event.TypeSendto,
+	event.TypeExecve, event.TypeExecveat, event.TypePtrace, event.TypeDup, event.TypeDup2, event.TypeDup3,
+	event.TypeFinitModule, event.TypeInitModule, event.TypeLink, event.TypeLinkat, event.TypeSocket,
+	event.TypeSymlink, event.TypeSymlinkat,
+}
+
+// stateTypes are what process and fd state add to the rules' set.
+var stateTypes = []event.Type{
+	event.TypeClose, event.TypeCreat, event.TypeClone, event.TypeClone3, event.TypeFork, event.TypeVfork,
+	event.TypeProcExit, event.TypeAccept, event.TypeAccept4, event.TypeBind, event.TypeSocketpair,
+	event.TypeFcntl, event.TypePipe, event.TypePipe2, event.TypeChdir, event.TypeFchdir, event.TypeSetuid,
+	event.TypeSetgid, event.TypeSetresuid, event.TypeSetresgid, event.TypeChroot,
+}
+
+// benchCapture loads a driver that captures this process too, and drains
+// its ring buffer in a goroutine, counting the events match accepts.
+type benchCapture struct {
+	drv     *drivers.Driver
+	rd      *capture.Reader
+	matched atomic.Uint64
+	total   atomic.Uint64
+	done    chan struct{}
+}
+
+func startBenchCapture(b *testing.B, types []event.Type, ringSize int, match func(*event.Event) bool) *benchCapture {
+	b.Helper()
+	testutil.NeedBPF(b)
+	drv, err := drivers.Load(drivers.LoadOptions{IgnorePID: -1, Types: types, RingBufferSize: ringSize})
+	if err != nil {
+		b.Fatal(err)
+	}
+	rd, err := capture.NewReader(drv, capture.Options{})
+	if err != nil {
+		drv.Close()
+		b.Fatal(err)
+	}
+	c := &benchCapture{drv: drv, rd: rd, done: make(chan struct{})}
+	go func() {
+		defer close(c.done)
+		var e event.Event
+		for {
+			if err := rd.ReadInto(&e); err != nil {
+				if !errors.Is(err, capture.ErrClosed) {
+					b.Error(err)
+				}
+				return
+			}
+			c.total.Add(1)
+			if match(&e) {
+				c.matched.Add(1)
+			}
+		}
+	}()
+	b.Cleanup(func() {
+		drv.Detach()
+		rd.Close()
+		<-c.done
+		drv.Close()
+	})
+	return c
+}
+
+var devNull = func() *byte { p, _ := unix.BytePtrFromString("/dev/null"); return p }()
+
+func openClose(n int) {
+	for i := 0; i < n; i++ {
+		fd, _, e := unix.Syscall6(unix.SYS_OPENAT, atFDCWD, uintptr(unsafe.Pointer(devNull)), unix.O_RDONLY, 0, 0, 0)
+		if e == 0 {
+			unix.Syscall(unix.SYS_CLOSE, fd, 0, 0)
+		}
+	}
+}
+
+// BenchmarkOverhead times a tight openat/close loop with the driver
+// detached and attached, alternating, and reports attached/detached as
+// "x-overhead". Every openat and close is captured and read.
+func BenchmarkOverhead(b *testing.B) {
+	for _, set := range []struct {
+		name  string
+		types []event.Type
+	}{{"stock-rules", stockRuleTypes}, {"rules+state", append(append([]event.Type{}, stockRuleTypes...), stateTypes...)}} {
+		b.Run(set.name, func(b *testing.B) {
+			c := startBenchCapture(b, set.types, 32<<20, func(*event.Event) bool { return false })
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
+			const batch = 20000
+			var on, off time.Duration
+			openClose(batch) // warm up
+			for b.Loop() {
+				t0 := time.Now()
+				openClose(batch)
+				off += time.Since(t0)
+				if err := c.drv.Attach(); err != nil {
+					b.Fatal(err)
+				}
+				t0 = time.Now()
+				openClose(batch)
+				on += time.Since(t0)
+				c.drv.Detach()
+			}
+			n := float64(b.N * batch)
+			b.ReportMetric(float64(on)/float64(off), "x-overhead")
+			b.ReportMetric(float64(off.Nanoseconds())/n, "ns/open+close-off")
+			b.ReportMetric(float64(on.Nanoseconds())/n, "ns/open+close-on")
+			b.ReportMetric(0, "ns/op")
+			drops, _ := c.drv.Drops()
+			b.ReportMetric(float64(drops), "drops")
+		})
+	}
+}
+
+// BenchmarkThroughput generates events from two threads as fast as the
+// syscalls go and reports how many per second reach the reader, with the
+// drop count (the goal is zero drops).
+func BenchmarkThroughput(b *testing.B) {
+	for _, load := range []struct {
+		name string
+		ty   event.Type
+		call func()
+	}{
+		{"close", event.TypeClose, func() { unix.Syscall(unix.SYS_CLOSE, ^uintptr(0), 0, 0) }},
+		{"openat-enoent", event.TypeOpenat, func() {
+			unix.Syscall6(unix.SYS_OPENAT, atFDCWD, uintptr(unsafe.Pointer(missing)), unix.O_RDONLY, 0, 0, 0)
+		}},
+	} {
+		b.Run(load.name, func(b *testing.B) {
+			self := int64(unix.Getpid())
+			c := startBenchCapture(b, []event.Type{load.ty}, 64<<20, func(e *event.Event) bool {
+				return e.PID == self && e.Type == load.ty && e.Res < 0
+			})
+			if err := c.drv.Attach(); err != nil {
+				b.Fatal(err)
+			}
+			const workers = 2
+			per := max(b.N/workers, 1)
+			want := uint64(per * workers)
+			start := time.Now()
+			var wg sync.WaitGroup
+			for w := 0; w < workers; w++ {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					runtime.LockOSThread()
+					defer runtime.UnlockOSThread()
+					for i := 0; i < per; i++ {
+						load.call()
+					}
+				}()
+			}
+			wg.Wait()
+			// Wait for the reader to catch up (or give up once it stalls:
+			// records were dropped).
+			last, lastChange := c.matched.Load(), time.Now()
+			for c.matched.Load() < want && time.Since(lastChange) < 500*time.Millisecond {
+				time.Sleep(time.Millisecond)
+				if m := c.matched.Load(); m != last {
+					last, lastChange = m, time.Now()
+				}
+			}
+			elapsed := time.Since(start)
+			got := c.matched.Load()
+			drops, _ := c.drv.Drops()
+			b.ReportMetric(float64(got)/elapsed.Seconds(), "events/s")
+			b.ReportMetric(float64(drops), "drops")
+			b.ReportMetric(float64(want-min(got, want)), "missing")
+		})
+	}
+}
+
+var missing = func() *byte { p, _ := unix.BytePtrFromString("/nonexistent/saker-bench/some/longer/path/name"); return p }()
+
+var atFDCWD = func() uintptr { v := unix.AT_FDCWD; return uintptr(v) }()
