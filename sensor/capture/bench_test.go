@@ -188,6 +188,9 @@ func BenchmarkThroughput(b *testing.B) {
 	}
 }
 
-var missing = func() *byte { p, _ := unix.BytePtrFromString("/nonexistent/saker-bench/some/longer/path/name"); return p }()
+var missing = func() *byte {
+	p, _ := unix.BytePtrFromString("/nonexistent/saker-bench/some/longer/path/name")
+	return p
+}()
 
 var atFDCWD = func() uintptr { v := unix.AT_FDCWD; return uintptr(v) }()
