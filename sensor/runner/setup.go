@@ -390,6 +390,9 @@ func (s *Sensor) WebAddr(ctx context.Context) (net.Addr, error) {
 	}
 }
 
+// Containers returns the container metadata cache.
+func (s *Sensor) Containers() *state.Containers { return s.containers }
+
 // Outputs returns the output manager (stats).
 func (s *Sensor) Outputs() *outputs.Manager { return s.outputs }
 

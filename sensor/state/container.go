@@ -1,6 +1,7 @@
 package state
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -33,6 +34,12 @@ func ContainerIDFromCgroup(p []byte) (id, runtime string) {
 	// Scan path components from the end: the innermost one names the
 	// container (nested cgroups such as .../<id>/init.scope exist too).
 	end := len(p)
+	if end > 0 {
+		last := p[bytes.LastIndexByte(p, '/')+1:]
+		if id, rt := truncatedID(last, p); id != "" {
+			return id, rt
+		}
+	}
 	for end > 0 {
 		start := end - 1
 		for start >= 0 && p[start] != '/' {
@@ -45,6 +52,36 @@ func ContainerIDFromCgroup(p []byte) (id, runtime string) {
 		end = start
 	}
 	return "", ""
+}
+
+// minTruncatedID is the shortest id prefix accepted from a cgroup path
+// that was cut short (the driver copies a bounded number of bytes): the
+// 12 characters of container.id, which the runtimes accept as an id.
+const minTruncatedID = 12
+
+var runtimePrefixes = []struct{ prefix, runtime string }{
+	{"docker-", RuntimeDocker}, {"cri-containerd-", RuntimeContainerd}, {"crio-conmon-", RuntimeCRIO},
+	{"crio-", RuntimeCRIO}, {"libpod-conmon-", RuntimePodman}, {"libpod-", RuntimePodman},
+}
+
+// truncatedID accepts the last component of a cut path when a runtime
+// marker ("/docker/", "docker-", ...) shows it is a container id.
+func truncatedID(comp, full []byte) (string, string) {
+	s := string(comp)
+	rt := ""
+	for _, p := range runtimePrefixes {
+		if strings.HasPrefix(s, p.prefix) {
+			s, rt = s[len(p.prefix):], p.runtime
+			break
+		}
+	}
+	if rt == "" && strings.HasSuffix(string(full[:len(full)-len(comp)]), "/docker/") {
+		rt = RuntimeDocker
+	}
+	if rt == "" || len(s) < minTruncatedID || len(s) >= 64 || !isHex(s) {
+		return "", ""
+	}
+	return s, rt
 }
 
 func idInComponent(comp, full []byte) (string, string) {
@@ -218,6 +255,13 @@ func (c *Containers) Run(ctx context.Context) {
 				ct.Type = RuntimeDocker
 			}
 			c.Set(ct)
+			if ct.ID != id {
+				// Asked by a prefix (a truncated cgroup path): answer
+				// under both keys.
+				c.mu.Lock()
+				c.m[id] = ct
+				c.mu.Unlock()
+			}
 		}
 	}
 }

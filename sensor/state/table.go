@@ -389,6 +389,12 @@ func (t *Table) setCgroups(p *Process, ev *event.Event) {
 	for item, ok := it.Next(); ok; item, ok = it.Next() {
 		if _, path, ok := bytes.Cut(item, []byte{'='}); ok {
 			if id, _ := ContainerIDFromCgroup(path); id != "" {
+				if len(id) < 64 && !t.o.Offline {
+					// The event carried a cut path; /proc has it whole.
+					if full := t.cgroupIDFromProc(ev.PID); full != "" {
+						id = full
+					}
+				}
 				p.ContainerID = t.internBytes([]byte(id))
 				if c := t.o.Containers; c != nil {
 					c.Observe(p.ContainerID)
@@ -639,3 +645,20 @@ func (t *Table) bind(p *Process, ev *event.Event) {
 
 // NameChanged reports fd.name_changed for f on event number num.
 func (f *FD) NameChanged(num uint64) bool { return f.nameChangedAt == num && num != 0 }
+
+// cgroupIDFromProc reads a process's container id from /proc.
+func (t *Table) cgroupIDFromProc(pid int64) string {
+	b, err := readFileLimit(path.Join(t.o.ProcRoot, itoa(pid), "cgroup"), 16<<10)
+	if err != nil {
+		return ""
+	}
+	for _, l := range bytes.Split(b, []byte{'\n'}) {
+		parts := bytes.SplitN(l, []byte{':'}, 3)
+		if len(parts) == 3 {
+			if id, _ := ContainerIDFromCgroup(parts[2]); len(id) == 64 {
+				return id
+			}
+		}
+	}
+	return ""
+}
