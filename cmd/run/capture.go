@@ -1,0 +1,60 @@
+package run
+
+import (
+	"fmt"
+	"log/slog"
+	"sync"
+
+	"github.com/sakersec/saker/drivers"
+	"github.com/sakersec/saker/sensor/capture"
+	"github.com/sakersec/saker/sensor/event"
+	"github.com/sakersec/saker/sensor/runner"
+)
+
+func init() { openCapture = openDriver }
+
+// driverSource is the embedded eBPF driver and its ring-buffer reader.
+type driverSource struct {
+	d    *drivers.Driver
+	r    *capture.Reader
+	once sync.Once
+	err  error
+}
+
+func (s *driverSource) Read(ev *event.Event) error { return s.r.ReadInto(ev) }
+
+func (s *driverSource) Drops() (uint64, error) { return s.r.Drops() }
+
+// Close stops the reader, then detaches and unloads the driver. Safe to
+// call more than once.
+func (s *driverSource) Close() error {
+	s.once.Do(func() {
+		s.err = s.r.Close()
+		s.d.Detach()
+		if err := s.d.Close(); s.err == nil {
+			s.err = err
+		}
+	})
+	return s.err
+}
+
+// openDriver loads the embedded eBPF object, sets the in-kernel filter to
+// the event types the rules and the state need, and attaches it.
+func openDriver(o runner.CaptureOptions, log *slog.Logger) (runner.EventSource, error) {
+	d, err := drivers.Load(drivers.LoadOptions{RingBufferSize: o.BufferSize, Types: o.Types, Logger: log})
+	if err != nil {
+		return nil, fmt.Errorf("loading the eBPF driver: %w", err)
+	}
+	r, err := capture.NewReader(d, capture.Options{})
+	if err != nil {
+		d.Close()
+		return nil, err
+	}
+	if err := d.Attach(); err != nil {
+		r.Close()
+		d.Close()
+		return nil, fmt.Errorf("attaching the eBPF driver: %w", err)
+	}
+	log.Info("capture started", "mode", d.Mode(), "ring_buffer_bytes", o.BufferSize, "event_types", len(o.Types))
+	return &driverSource{d: d, r: r}, nil
+}
