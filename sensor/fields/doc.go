@@ -36,6 +36,10 @@
 // reused. Extract returns false when the field has no value for this event
 // (a comparison on it is then false, and outputs print <NA>).
 //
+// One Extractor serves every rules engine built from a ruleset, and
+// engines run on different goroutines: extractors must be safe for
+// concurrent use (keep state in the event, not the extractor).
+//
 // A Source with a nil Extractors is declarations only: rules still load and
 // validate against it (what `sakerctl rules validate` does), but every field
 // extracts as "no value".

@@ -108,7 +108,8 @@ func (r Ref) String() string {
 }
 
 // Multi returns how the referenced value compares: AnyOf fields given an
-// argument are single-valued.
+// argument are single-valued; List fields stay lists with an index (the
+// extractor returns the selected element as a one-element list).
 func (r Ref) Multi() Multi {
 	if r.Field.Multi == AnyOf && r.HasArg {
 		return Single

@@ -46,12 +46,25 @@ type lexer struct {
 	pos  int
 	peek *token
 	err  *Error
+	// value is set while the parser reads an operand: bare values end only
+	// at whitespace, parentheses, commas, quotes and '=' (as in Falco), so
+	// that `evt.dir = <` and `proc.name = <NA>` read as values.
+	value bool
 }
 
 // isDelim reports whether c ends a bare word.
 func isDelim(c byte) bool {
 	switch c {
 	case ' ', '\t', '\n', '\r', '\f', '\v', '(', ')', ',', '"', '\'', '=', '<', '>':
+		return true
+	}
+	return false
+}
+
+// isValueDelim reports whether c ends a bare value.
+func isValueDelim(c byte) bool {
+	switch c {
+	case ' ', '\t', '\n', '\r', '\f', '\v', '(', ')', ',', '"', '\'', '=':
 		return true
 	}
 	return false
@@ -101,22 +114,36 @@ func (l *lexer) scan() token {
 	case ',':
 		l.pos++
 		return token{kind: tokComma, pos: start, text: ","}
-	case '=', '<', '>':
+	case '<', '>', '!':
+		if l.value {
+			break
+		}
+		if c == '!' {
+			if l.pos+1 < len(l.src) && l.src[l.pos+1] == '=' {
+				l.pos += 2
+				return token{kind: tokOp, pos: start, text: "!="}
+			}
+			break
+		}
+		fallthrough
+	case '=':
 		l.pos++
 		if l.pos < len(l.src) && l.src[l.pos] == '=' {
 			l.pos++
 		}
 		return token{kind: tokOp, pos: start, text: l.src[start:l.pos]}
-	case '!':
-		if l.pos+1 < len(l.src) && l.src[l.pos+1] == '=' {
-			l.pos += 2
-			return token{kind: tokOp, pos: start, text: "!="}
-		}
 	case '"', '\'':
 		return l.scanString(c)
 	}
 	for l.pos < len(l.src) {
 		c := l.src[l.pos]
+		if l.value {
+			if isValueDelim(c) {
+				break
+			}
+			l.pos++
+			continue
+		}
 		if c == '!' && l.pos+1 < len(l.src) && l.src[l.pos+1] == '=' {
 			break
 		}

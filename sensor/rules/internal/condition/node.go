@@ -136,7 +136,7 @@ func (n *FieldExpr) String() string {
 }
 
 func (n *Scalar) String() string {
-	if n.Quoted || n.Text == "" || strings.ContainsAny(n.Text, " \t\n\r\f\v(),\"'=<>![") {
+	if n.Quoted || n.Text == "" || strings.ContainsAny(n.Text, " \t\n\r\f\v(),\"'=[") {
 		return quote(n.Text)
 	}
 	return n.Text

@@ -239,6 +239,8 @@ func (p *parser) parseTransformed(name token) *FieldExpr {
 }
 
 func (p *parser) parseValue(op string) Value {
+	p.lex.value = true
+	defer func() { p.lex.value = false }()
 	t := p.lex.next()
 	switch t.kind {
 	case tokLParen:
@@ -269,9 +271,7 @@ func (p *parser) parseValue(op string) Value {
 		}
 		return &Scalar{Pos: t.pos, Text: t.text}
 	case tokOp:
-		// `a = =b` is an error, but `x = <NA>`-like values start with an
-		// operator character only when quoted.
-		p.failf(t.pos, "unexpected operator %q where a value was expected (quote values that start with =, < or >)", t.text)
+		p.failf(t.pos, "unexpected operator %q where a value was expected (quote values that start with =)", t.text)
 		return nil
 	}
 	p.failf(t.pos, "expected a value after %s, got %s", op, t.describe())

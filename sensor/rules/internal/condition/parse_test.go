@@ -27,6 +27,11 @@ func TestParse(t *testing.T) {
 		{`proc.cmdline contains "a\"b\\c\td"`, "proc.cmdline contains \"a\\\"b\\\\c\td\""},
 		{"ka.uri startswith /healthz?", "ka.uri startswith /healthz?"},
 		{"user.loginuid = -1", "user.loginuid = -1"},
+		{"evt.dir = < and evt.dir=>", "(evt.dir = < and evt.dir = >)"},
+		{"proc.name = <NA> or proc.name!=a", "(proc.name = <NA> or proc.name != a)"},
+		{"proc.cmdline contains -x>y", "proc.cmdline contains -x>y"},
+		{"fd.num<0 and fd.num>=1", "(fd.num < 0 and fd.num >= 1)"},
+		{"fd.name glob /tmp/[ab]*", `fd.name glob "/tmp/[ab]*"`},
 	} {
 		n, err := Parse(tc.in)
 		if err != nil {
