@@ -4,18 +4,18 @@ package rules
 
 import (
 	"errors"
-	"fmt"
 	"os"
-	"path/filepath"
 
 	"github.com/spf13/cobra"
 
 	"github.com/sakersec/saker/internal/cli"
+	"github.com/sakersec/saker/sensor/defaults"
 	"github.com/sakersec/saker/sensor/rules"
 )
 
-// DefaultRulesFiles are loaded when no -r flag is given, in Falco's order;
-// the ones that do not exist are skipped.
+// DefaultRulesFiles are loaded when no file is given, in Falco's order;
+// the ones that do not exist are skipped, and when none exists the
+// embedded default rules are used.
 var DefaultRulesFiles = []string{"/etc/falco/falco_rules.yaml", "/etc/falco/falco_rules.local.yaml", "/etc/falco/rules.d"}
 
 // ErrValidation is returned when a rules file has errors, so that the
@@ -34,28 +34,26 @@ their rules, and list the fields conditions may use.`,
 	return c
 }
 
-// defaultFiles returns the default rules files that exist.
-func defaultFiles() ([]string, error) {
-	var out []string
+// loadOptions returns what to load: the given files, else the default
+// rules files that exist, else Saker's embedded default rules (what the
+// sensor runs on when /etc/falco has no rules).
+func loadOptions(files []string) rules.LoadOptions {
+	if len(files) > 0 {
+		return rules.LoadOptions{Files: files}
+	}
 	for _, p := range DefaultRulesFiles {
 		if _, err := os.Stat(p); err == nil {
-			out = append(out, p)
+			files = append(files, p)
 		}
 	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("no rules files given and none of the defaults exist (%s): pass -r FILE", filepath.Join(DefaultRulesFiles[0]))
+	if len(files) > 0 {
+		return rules.LoadOptions{Files: files}
 	}
-	return out, nil
+	return rules.LoadOptions{Contents: []rules.Content{{Name: defaults.Name, Data: defaults.Rules}}}
 }
 
 // loadFiles loads rules for list and describe, which need a valid set.
 func loadFiles(files []string) (*rules.Ruleset, error) {
-	if len(files) == 0 {
-		var err error
-		if files, err = defaultFiles(); err != nil {
-			return nil, err
-		}
-	}
-	rs, _, err := rules.Load(rules.LoadOptions{Files: files})
+	rs, _, err := rules.Load(loadOptions(files))
 	return rs, err
 }

@@ -27,7 +27,8 @@ func newValidateCmd(f *cli.Factory, runF func(*ValidateOptions) error) *cobra.Co
 		Long: `Load the rules files in order, as the sensor would (later files change items of
 earlier ones), and report for each file whether it is valid, its errors with
 file:line:col and its warnings. Exits non-zero when any file has errors.
-Without arguments the default rules files are checked.`,
+Without arguments the default rules files are checked (/etc/falco, else
+the embedded default rules).`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Files = args
 			if runF != nil {
@@ -44,14 +45,7 @@ func runValidate(w io.Writer, o *ValidateOptions) error {
 	if err := cli.ValidateOutput(o.Output); err != nil {
 		return err
 	}
-	files := o.Files
-	if len(files) == 0 {
-		var err error
-		if files, err = defaultFiles(); err != nil {
-			return err
-		}
-	}
-	_, res, loadErr := rules.Load(rules.LoadOptions{Files: files})
+	_, res, loadErr := rules.Load(loadOptions(o.Files))
 	if o.Output == "json" {
 		if err := cli.PrintJSON(w, res); err != nil {
 			return err
