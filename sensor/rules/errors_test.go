@@ -111,7 +111,28 @@ func TestErrorPositions(t *testing.T) {
       fields: [proc.nosuch]
       values:
         - [a]
-`, `f0.yaml:8:7: rule 'r': unknown field proc.nosuch`},
+`, `f0.yaml:8:7: rule 'r': exception "e": unknown field "proc.nosuch"`},
+		{"exception bad comp, no values", `
+- rule: r
+  desc: d
+  condition: proc.name = a
+  output: o
+  priority: info
+  exceptions:
+    - name: e
+      fields: [proc.name]
+      comps: [like]
+`, `f0.yaml:8:7: rule 'r': exception "e": "like" is not an operator`},
+		{"exception unknown field, no values", `
+- rule: r
+  desc: d
+  condition: proc.name = a
+  output: o
+  priority: info
+  exceptions:
+    - name: e
+      fields: [proc.nosuch]
+`, `f0.yaml:8:7: rule 'r': exception "e": unknown field "proc.nosuch"`},
 		{"list used as macro", `
 - list: l
   items: [a]

@@ -2,6 +2,7 @@ package rules
 
 import (
 	"errors"
+	"fmt"
 	"sort"
 	"strings"
 
@@ -163,6 +164,25 @@ func (l *loader) compileRule(res *resolver, rs *Ruleset, rd *ruleDef, info *Rule
 		report(err)
 		return
 	}
+	// Exceptions are checked even without values, so that a typo surfaces
+	// before someone appends values to it.
+	for _, e := range rd.exceptions {
+		for i, f := range e.fields {
+			if _, err := src.Resolve(f); err != nil {
+				if errors.Is(err, fields.ErrUnknownField) && rd.skipUnknown {
+					l.warnf(e.pos, "rule", rd.name, "rule skipped (skip-if-unknown-filter): exception %q: %v", e.name, err)
+					l.res.Skipped++
+					return
+				}
+				report(&posError{pos: res.anchor(e.pos), msg: fmt.Sprintf("exception %q: %v", e.name, err)})
+				return
+			}
+			if !isOperator(e.comps[i]) {
+				report(&posError{pos: res.anchor(e.pos), msg: fmt.Sprintf("exception %q: %q is not an operator (want one of %s)", e.name, e.comps[i], strings.Join(condition.Operators, " "))})
+				return
+			}
+		}
+	}
 	if exc := res.exceptionsTree(rd); exc != nil {
 		tree = &condition.AndNode{Pos: tree.Position(), Children: []condition.Node{tree, exc}}
 	}
@@ -235,6 +255,15 @@ func (l *loader) compileRule(res *resolver, rs *Ruleset, rd *ruleDef, info *Rule
 	}
 	info.Compiled = true
 	prog.rules = append(prog.rules, cr)
+}
+
+func isOperator(op string) bool {
+	for _, o := range condition.Operators {
+		if o == op {
+			return true
+		}
+	}
+	return false
 }
 
 // anchorText registers a text for position lookups and returns its base.
@@ -323,6 +352,3 @@ func (rs *Ruleset) Sources() []string {
 	sort.Strings(out)
 	return out
 }
-
-// ensure fields is used for doc links.
-var _ fields.Event
