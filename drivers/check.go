@@ -25,12 +25,25 @@ var (
 	ErrAttach        = errors.New("could not attach the eBPF programs")
 )
 
-// MinKernel is the oldest kernel the driver supports: BPF task storage
-// and bpf_get_current_task_btf in tracing programs arrived in 5.11.
-var MinKernel = [2]int{5, 11}
+// MinKernel is the oldest kernel the driver supports: the path walks use
+// bpf_loop (5.17); task storage, bpf_get_current_task_btf (5.11) and
+// bpf_task_pt_regs (5.15) are older.
+var MinKernel = [2]int{5, 17}
 
 // BTFPath is where the kernel exposes its own BTF.
 const BTFPath = "/sys/kernel/btf/vmlinux"
+
+// Host facts, replaceable by tests.
+var (
+	btfPath       = BTFPath
+	kernelRelease = func() (string, error) {
+		var u unix.Utsname
+		if err := unix.Uname(&u); err != nil {
+			return "", fmt.Errorf("uname: %w", err)
+		}
+		return unix.ByteSliceToString(u.Release[:]), nil
+	}
+)
 
 // Capability bits (linux/capability.h).
 const (
@@ -49,14 +62,13 @@ func Check() error {
 	if err := checkPrivileges(); err != nil {
 		return err
 	}
-	if _, err := os.Stat(BTFPath); err != nil {
-		return fmt.Errorf("%w: %s is missing; use a kernel built with CONFIG_DEBUG_INFO_BTF=y (most distributions since 2020 are)", ErrNoBTF, BTFPath)
+	if _, err := os.Stat(btfPath); err != nil {
+		return fmt.Errorf("%w: %s is missing; use a kernel built with CONFIG_DEBUG_INFO_BTF=y (most distributions since 2020 are)", ErrNoBTF, btfPath)
 	}
-	var u unix.Utsname
-	if err := unix.Uname(&u); err != nil {
-		return fmt.Errorf("uname: %w", err)
+	release, err := kernelRelease()
+	if err != nil {
+		return err
 	}
-	release := unix.ByteSliceToString(u.Release[:])
 	major, minor, ok := parseRelease(release)
 	if !ok {
 		return nil // an unparseable release is left to the loader to judge

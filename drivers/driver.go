@@ -4,13 +4,16 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"runtime"
+	"time"
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/link"
 	"github.com/cilium/ebpf/rlimit"
+	"golang.org/x/sys/unix"
 
 	"github.com/sakersec/saker/drivers/syscalls"
 	"github.com/sakersec/saker/sensor/event"
@@ -411,4 +414,36 @@ func (d *Driver) Close() error {
 	}
 	d.maps.close()
 	return nil
+}
+
+// HookStats is the kernel's accounting of one program: how often it ran and
+// for how long in total. The kernel counts only while statistics are
+// enabled (see [EnableStats]).
+type HookStats struct {
+	Tracepoint string
+	RunCount   uint64
+	RunTime    time.Duration
+}
+
+// Stats returns per-hook run counts and times.
+func (d *Driver) Stats() ([]HookStats, error) {
+	out := make([]HookStats, 0, len(d.progs))
+	for _, h := range d.progs {
+		st, err := h.prog.Stats()
+		if err != nil {
+			return nil, fmt.Errorf("stats of %s: %w", h.tp, err)
+		}
+		out = append(out, HookStats{Tracepoint: h.tp, RunCount: st.RunCount, RunTime: st.Runtime})
+	}
+	return out, nil
+}
+
+// EnableStats turns on the kernel's BPF run-time accounting (system wide,
+// it costs a little per program run) until the returned Closer is closed.
+func EnableStats() (io.Closer, error) {
+	c, err := ebpf.EnableStats(uint32(unix.BPF_STATS_RUN_TIME))
+	if err != nil {
+		return nil, fmt.Errorf("enable BPF statistics: %w", err)
+	}
+	return c, nil
 }

@@ -80,3 +80,30 @@ func TestTypesHeaderMatchesEventTypes(t *testing.T) {
 		}
 	}
 }
+
+// A full ring buffer loses records, and the loss is counted.
+func TestDropsCounted(t *testing.T) {
+	testutil.NeedBPF(t)
+	d, err := Load(LoadOptions{RingBufferSize: os.Getpagesize(), IgnorePID: -1, Types: []event.Type{event.TypeOpenat}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if err := d.Attach(); err != nil {
+		t.Fatal(err)
+	}
+	// Nobody reads: a page holds a few dozen openat records at most.
+	for i := 0; i < 500; i++ {
+		if f, err := os.Open("/dev/null"); err == nil {
+			f.Close()
+		}
+	}
+	d.Detach()
+	drops, err := d.Drops()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if drops < 400 {
+		t.Errorf("drops = %d after 500 unread openat records on a one-page ring", drops)
+	}
+}
