@@ -1,0 +1,94 @@
+package rules
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sakersec/saker/sensor/alert"
+)
+
+func TestLoadDirectoryInOrder(t *testing.T) {
+	dir := t.TempDir()
+	// b.yaml appends to a list a.yaml defines: it must load second.
+	files := map[string]string{
+		"a.yaml":     "- list: l\n  items: [x]\n" + ruleYAML("r", "proc.name in (l)"),
+		"b.yaml":     "- list: l\n  items: [y]\n  override:\n    items: append\n",
+		"ignored.md": "not rules",
+	}
+	for n, d := range files {
+		if err := os.WriteFile(filepath.Join(dir, n), []byte(d), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rs, res, err := Load(LoadOptions{Files: []string{dir}, Sources: testRegistry()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Files) != 2 || !strings.HasSuffix(res.Files[0].Name, "a.yaml") {
+		t.Errorf("files %+v", res.Files)
+	}
+	if len(fire(t, rs, ev(t, "execve", "proc.name", "y"))) != 1 {
+		t.Error("appended item does not match")
+	}
+	if _, _, err := Load(LoadOptions{Files: []string{filepath.Join(dir, "missing.yaml")}}); err == nil || !strings.Contains(err.Error(), "missing.yaml: cannot read rules") {
+		t.Errorf("missing file: %v", err)
+	}
+}
+
+func TestDisabledRuleErrorsAreWarnings(t *testing.T) {
+	_, res, err := load(t, "- rule: off\n  desc: d\n  condition: proc.nosuch = 1\n  output: o\n  priority: info\n  enabled: false\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := res.Warnings(); len(w) != 1 || !strings.Contains(w[0].String(), "disabled rule skipped: unknown field proc.nosuch") {
+		t.Errorf("warnings %v", w)
+	}
+}
+
+// Engines built from one ruleset run concurrently (go test -race checks
+// that the shared compiled state is read-only).
+func TestEnginesShareRuleset(t *testing.T) {
+	rs := mustLoad(t, base)
+	var wg sync.WaitGroup
+	counts := make([]int, 4)
+	for g := range counts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			eng, err := rs.NewEngine(EngineOptions{OnAlert: func(*alert.Alert) { counts[g]++ }})
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			e := ev(t, "execve", "proc.name", "bash")
+			for i := 0; i < 1000; i++ {
+				eng.Process(e, time.Time{})
+			}
+		}()
+	}
+	wg.Wait()
+	for g, c := range counts {
+		if c != 1000 {
+			t.Errorf("engine %d: %d alerts", g, c)
+		}
+	}
+}
+
+// Per-event evaluation does not allocate, also with transformers and
+// multi-valued fields.
+func TestProcessDoesNotAllocate(t *testing.T) {
+	rs := mustLoad(t, ruleYAML("r", "evt.type = openat and tolower(proc.name) in (vim, nano) and not fd.types intersects (unix) and basename(fd.name) glob '*.conf'"))
+	eng, err := rs.NewEngine(EngineOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := ev(t, "openat", "proc.name", "BASH", "fd.types", []string{"file"}, "fd.name", "/etc/x.conf")
+	allocs := testing.AllocsPerRun(1000, func() { eng.Process(e, time.Time{}) })
+	if allocs != 0 {
+		t.Errorf("%v allocations per event", allocs)
+	}
+}
