@@ -18,6 +18,7 @@ import (
 	"github.com/sakersec/saker/sensor/fields"
 	"github.com/sakersec/saker/sensor/outputs"
 	"github.com/sakersec/saker/sensor/rules"
+	"github.com/sakersec/saker/sensor/sources/k8saudit"
 	"github.com/sakersec/saker/sensor/sources/syscall"
 	"github.com/sakersec/saker/sensor/state"
 	"github.com/sakersec/saker/sensor/tracefile"
@@ -72,13 +73,14 @@ type Sensor struct {
 	record      *tracefile.Writer
 	source      EventSource
 	webAddr     chan net.Addr
+	// audit is the k8s_audit pipeline, nil unless load_plugins has k8saudit.
+	audit *auditPipeline
 }
 
 // Sources returns the registry the sensor's rules load against: the
-// syscall source with extraction, plus the other declared sources so that
-// rules files mixing sources (k8s_audit) still load.
+// syscall and k8s_audit sources with extraction.
 func Sources() *fields.Registry {
-	return fields.NewRegistry(syscall.Source(), fields.K8sAudit())
+	return fields.NewRegistry(syscall.Source(), k8saudit.Source())
 }
 
 // LoadRules loads the rules the configuration names, falling back to the
@@ -271,6 +273,13 @@ func Setup(o SetupOptions) (*Sensor, error) {
 		}
 	}
 
+	if replay == "" { // a recording replays syscalls only
+		if s.audit, err = newAuditPipeline(cfg, log); err != nil {
+			closeAll()
+			return nil, err
+		}
+	}
+
 	switch {
 	case replay != "":
 		r, err := tracefile.Open(replay)
@@ -279,6 +288,8 @@ func Setup(o SetupOptions) (*Sensor, error) {
 			return nil, err
 		}
 		s.source = traceSource{r}
+	case s.audit != nil && (o.OpenCapture == nil || cfg.Engine.Kind == "nodriver"):
+		s.source = newIdleSource() // Kubernetes audit events only
 	case o.OpenCapture == nil || cfg.Engine.Kind == "nodriver":
 		closeAll()
 		return nil, errors.New("no event source: this build has no kernel capture and no trace file was given (-e FILE)")
@@ -314,6 +325,13 @@ func Setup(o SetupOptions) (*Sensor, error) {
 		return nil, err
 	}
 	s.Runner = r
+	if s.audit != nil {
+		eo := rules.EngineOptions{RuleMatching: matching, MinPriority: cfg.Priority, Hostname: Hostname()}
+		if err := s.audit.engine(rs, eo, r.onAuditAlert); err != nil {
+			closeAll()
+			return nil, err
+		}
+	}
 	return s, nil
 }
 
@@ -338,6 +356,12 @@ func (s *Sensor) Run(ctx context.Context) error {
 		s.webAddr <- addr
 		webErr = errc
 	}
+	if s.audit != nil {
+		if err := s.audit.start(ctx); err != nil {
+			s.shutdown()
+			return err
+		}
+	}
 	s.log.Info("sensor running", "rules", s.Runner.Rules(), "rules_from", strings.Join(s.RulesSource, ", "), "event_types", len(s.Types))
 	loopErr := make(chan error, 1)
 	go func() { loopErr <- s.Runner.Run(ctx) }()
@@ -353,6 +377,9 @@ func (s *Sensor) Run(ctx context.Context) error {
 		}
 	}
 	cancel()
+	if s.audit != nil {
+		s.audit.wait() // its last alerts reach the outputs before they close
+	}
 	s.shutdown()
 	st := s.Runner.Stats()
 	s.log.Info("sensor stopped", "events", st.Events, "alerts", st.Alerts, "drops", st.Drops)
