@@ -280,6 +280,10 @@ func (cc *compiler) compare(n *condition.CompareNode) (cnode, error) {
 		base.fn = func(c *evalCtx, e fields.Event) bool { _, ok := c.get(e, si); return ok }
 		return base, nil
 	}
+	if spec.multi == fields.List && n.Op != "in" && n.Op != "intersects" {
+		// As in libsinsp: a list compares as a set.
+		return cnode{}, errAt(n.OpPos, "%s is a list field: it supports only exists, in and intersects, not %s", n.Field, n.Op)
+	}
 	if !opAllowed[n.Op][spec.typ] {
 		return cnode{}, errAt(n.OpPos, "operator %s cannot be used on %s, a %s field", n.Op, n.Field, spec.typ)
 	}

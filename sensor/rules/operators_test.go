@@ -141,6 +141,8 @@ func TestOperatorTypeErrors(t *testing.T) {
 		{"tolower(fd.num) = 1", "tolower() needs a string field"},
 		{"proc.name = val(fd.num)", "cannot compare proc.name (string) with fd.num (int64)"},
 		{"proc.aname[x] = a", "wants a non-negative index"},
+		{"fd.types = file", "fd.types is a list field: it supports only exists, in and intersects, not ="},
+		{"fd.types contains file", "supports only exists, in and intersects"},
 	} {
 		_, _, err := load(t, ruleYAML("r", tc.cond))
 		if err == nil || !contains(err.Error(), tc.want) {
