@@ -33,6 +33,8 @@ var actions = map[string]func(dir string) error{
 	"creds":    actCreds,
 	"misc":     actMisc,
 	"ns":       actNamespaces,
+	"overlay":  actOverlay,
+	"ovl-next": actOverlayNext,
 	"noop":     func(string) error { return nil },
 }
 
@@ -455,4 +457,55 @@ func actNamespaces(dir string) error {
 		return err
 	}
 	return unix.Unmount(target, unix.MNT_DETACH)
+}
+
+// actOverlay mounts an overlayfs (in a private mount namespace, on a
+// tmpfs) holding a copy of this binary in its lower layer, then executes
+// it from the merged directory; the next step executes a copy written
+// through the overlay (so on the upper layer).
+func actOverlay(dir string) error {
+	if err := unix.Unshare(unix.CLONE_NEWNS); err != nil {
+		return err
+	}
+	if err := unix.Mount("none", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
+		return err
+	}
+	root := filepath.Join(dir, "ovl")
+	if err := os.Mkdir(root, 0o755); err != nil {
+		return err
+	}
+	if err := unix.Mount("saker-ovl", root, "tmpfs", 0, ""); err != nil {
+		return err
+	}
+	for _, d := range []string{"lower", "upper", "work", "merged"} {
+		if err := os.Mkdir(filepath.Join(root, d), 0o755); err != nil {
+			return err
+		}
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	img, err := os.ReadFile(exe)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(root, "lower", "lower.test"), img, 0o755); err != nil {
+		return err
+	}
+	opts := "lowerdir=" + filepath.Join(root, "lower") + ",upperdir=" + filepath.Join(root, "upper") + ",workdir=" + filepath.Join(root, "work")
+	merged := filepath.Join(root, "merged")
+	if err := unix.Mount("overlay", merged, "overlay", 0, opts); err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(merged, "upper.test"), img, 0o755); err != nil {
+		return err
+	}
+	return unix.Exec(filepath.Join(merged, "lower.test"), []string{"from-lower", "-test.run=^$"},
+		[]string{childEnv + "=ovl-next", "SAKER_TMP=" + dir})
+}
+
+func actOverlayNext(dir string) error {
+	merged := filepath.Join(dir, "ovl", "merged")
+	return unix.Exec(filepath.Join(merged, "upper.test"), []string{"from-upper", "-test.run=^$"}, []string{childEnv + "=noop"})
 }

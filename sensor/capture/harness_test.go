@@ -104,7 +104,7 @@ func start(t *testing.T) *harness {
 	hOnce.Do(func() {
 		// SAKER_TEST_DRIVER_MODE=raw_tracepoint runs the suite on the fallback programs.
 		mode := drivers.Mode(os.Getenv("SAKER_TEST_DRIVER_MODE"))
-		drv, err := drivers.Load(drivers.LoadOptions{RingBufferSize: 16 << 20, Mode: mode})
+		drv, err := drivers.Load(drivers.LoadOptions{RingBufferSize: 64 << 20, Mode: mode})
 		if err != nil {
 			hErr = err
 			return
@@ -176,6 +176,17 @@ func (h *harness) run(t *testing.T, action string, extraEnv ...string) (pid int6
 	cmd.Env = append(os.Environ(), childEnv+"="+action)
 	cmd.Env = append(cmd.Env, extraEnv...)
 	cmd.Stderr = os.Stderr
+	before := time.Now().UnixNano()
+	defer func() {
+		// Timestamps are wall-clock nanoseconds taken during the run.
+		after := time.Now().UnixNano()
+		for _, g := range evs {
+			if g.TS < before-int64(time.Millisecond) || g.TS > after+int64(time.Millisecond) {
+				t.Errorf("%s event at %d outside the run [%d, %d]", g.Type, g.TS, before, after)
+				break
+			}
+		}
+	}()
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -240,7 +251,11 @@ func one(t *testing.T, evs []got, ty event.Type, match func(got) bool) got {
 	for _, g := range find(evs, ty, nil) {
 		seen = append(seen, fmt.Sprintf("tid=%d res=%d %v", g.TID, g.Res, g.Args))
 	}
-	t.Fatalf("want 1 matching %s event, got %d; all %s events: %v", ty, len(m), ty, seen)
+	drops := uint64(0)
+	if h != nil {
+		drops, _ = h.drv.Drops()
+	}
+	t.Fatalf("want 1 matching %s event, got %d (ring buffer drops so far: %d); all %s events: %v", ty, len(m), drops, ty, seen)
 	return got{}
 }
 

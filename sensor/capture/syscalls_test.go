@@ -548,3 +548,23 @@ func TestMountNamespaces(t *testing.T) {
 		t.Errorf("umount2: flags %q res %d", u.Args["flags"], u.Res)
 	}
 }
+
+func TestOverlayLayers(t *testing.T) {
+	h := start(t)
+	_, env := tmpDir(t)
+	_, evs, code := h.run(t, "overlay", env)
+	if code != 0 {
+		t.Fatalf("overlay child exited %d", code)
+	}
+	lower := one(t, evs, event.TypeExecve, argIs("exe", "from-lower"))
+	if !strings.Contains(lower.Args["flags"], "EXE_LOWER_LAYER") || strings.Contains(lower.Args["flags"], "EXE_UPPER_LAYER") {
+		t.Errorf("exec from the lower layer: flags %q", lower.Args["flags"])
+	}
+	upper := one(t, evs, event.TypeExecve, argIs("exe", "from-upper"))
+	if !strings.Contains(upper.Args["flags"], "EXE_UPPER_LAYER") {
+		t.Errorf("exec from the upper layer: flags %q", upper.Args["flags"])
+	}
+	if !strings.HasSuffix(upper.Args["trusted_exepath"], "/ovl/merged/upper.test") {
+		t.Errorf("exe path on overlay: %q", upper.Args["trusted_exepath"])
+	}
+}
