@@ -199,7 +199,7 @@ func (s *Server) Serve(ctx context.Context) error {
 	if s.ln == nil {
 		return fmt.Errorf("k8s audit webhook: Serve called before Listen")
 	}
-	s.log.Info("k8s audit webhook listening", "url", s.URL())
+	s.log.Debug("k8s audit webhook listening", "url", s.URL())
 	errc := make(chan error, 1)
 	go func() { errc <- s.srv.Serve(s.ln) }()
 	var err error
