@@ -248,25 +248,28 @@ func (cc *compiler) slot(fe *condition.FieldExpr) (int, error) {
 var opAllowed = map[string]map[fields.Type]bool{}
 
 func init() {
-	scalarOps := []string{"=", "==", "!=", "in", "intersects"}
-	orderOps := []string{"<", "<=", ">", ">="}
-	all := []fields.Type{fields.TypeString, fields.TypeInt, fields.TypeUint, fields.TypeBool, fields.TypeIPAddr,
-		fields.TypeIPNet, fields.TypePort, fields.TypeRelTime, fields.TypeAbsTime, fields.TypeBytes}
-	for _, op := range condition.Operators {
-		opAllowed[op] = map[fields.Type]bool{fields.TypeString: true, fields.TypeBytes: true}
-	}
-	for _, op := range scalarOps {
-		for _, t := range all {
+	// The operators each type supports, as libsinsp's flt_is_comparable.
+	numeric := []string{"=", "==", "!=", "<", "<=", ">", ">=", "in", "intersects"}
+	equality := []string{"=", "==", "!=", "in", "intersects"}
+	str := []string{"=", "==", "!=", "<", "<=", ">", ">=", "contains", "icontains", "startswith", "endswith",
+		"glob", "iglob", "pmatch", "in", "intersects", "regex"}
+	buf := []string{"=", "==", "!=", "contains", "startswith", "endswith", "in", "intersects", "bcontains", "bstartswith"}
+	allow := func(t fields.Type, ops []string) {
+		for _, op := range ops {
+			if opAllowed[op] == nil {
+				opAllowed[op] = map[fields.Type]bool{}
+			}
 			opAllowed[op][t] = true
 		}
 	}
-	for _, op := range orderOps {
-		for _, t := range all {
-			if t.Numeric() {
-				opAllowed[op][t] = true
-			}
-		}
+	for _, t := range []fields.Type{fields.TypeInt, fields.TypeUint, fields.TypePort, fields.TypeRelTime, fields.TypeAbsTime} {
+		allow(t, numeric)
 	}
+	allow(fields.TypeBool, equality)
+	allow(fields.TypeIPAddr, equality)
+	allow(fields.TypeIPNet, equality)
+	allow(fields.TypeString, str)
+	allow(fields.TypeBytes, buf)
 }
 
 func (cc *compiler) compare(n *condition.CompareNode) (cnode, error) {

@@ -141,6 +141,9 @@ func TestOperatorTypeErrors(t *testing.T) {
 		{"tolower(fd.num) = 1", "tolower() needs a string field"},
 		{"proc.name = val(fd.num)", "cannot compare proc.name (string) with fd.num (int64)"},
 		{"proc.aname[x] = a", "wants a non-negative index"},
+		{"proc.name bcontains 41", "operator bcontains cannot be used on proc.name, a string field"},
+		{"evt.buffer glob x", "operator glob cannot be used on evt.buffer, a bytes field"},
+		{"fd.sip contains 1", "operator contains cannot be used on fd.sip, a ipaddr field"},
 		{"fd.types = file", "fd.types is a list field: it supports only exists, in and intersects, not ="},
 		{"fd.types contains file", "supports only exists, in and intersects"},
 	} {
