@@ -150,7 +150,9 @@ func writeFile(dir, name string, r io.Reader, hdr *tar.Header) error {
 		return fmt.Errorf("%w: %s: %v", ErrUnsafeArchive, name, err)
 	}
 	n, err := io.Copy(f, io.LimitReader(r, hdr.Size))
-	if err == nil && n != hdr.Size {
+	if err != nil {
+		err = fmt.Errorf("%w: corrupt archive: %v", ErrUnsafeArchive, err)
+	} else if n != hdr.Size {
 		err = fmt.Errorf("%w: %q is truncated (%d of %d bytes)", ErrUnsafeArchive, name, n, hdr.Size)
 	}
 	if err == nil {

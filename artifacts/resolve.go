@@ -241,7 +241,8 @@ func (r *Resolver) resolveIn(ctx context.Context, repo *remote.Repository, ref R
 
 func (r *Resolver) resolveTag(ctx context.Context, repo *remote.Repository, tag string) (string, ocispec.Descriptor, error) {
 	base := repo.Reference.Registry + "/" + repo.Reference.Repository
-	if tag == "" {
+	noTag := tag == ""
+	if noTag {
 		tag = "latest"
 	}
 	validTag := (orasreg.Reference{Registry: "x", Repository: "x", Reference: tag}).ValidateReferenceAsTag() == nil
@@ -253,6 +254,11 @@ func (r *Resolver) resolveTag(ctx context.Context, repo *remote.Repository, tag 
 		if err := registry.Explain(err, base+":"+tag); !errors.Is(err, registry.ErrNotFound) {
 			return "", ocispec.Descriptor{}, err
 		}
+	}
+	if noTag {
+		// No tag and no "latest": the highest release is what a user
+		// means.
+		tag = "*"
 	}
 	c, cerr := parseConstraint(tag)
 	if cerr != nil {
