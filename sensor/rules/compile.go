@@ -46,6 +46,9 @@ type compiler struct {
 	// unknownField is set when a field is not declared, for
 	// skip-if-unknown-filter.
 	unknownField bool
+	// ruleTypes, when set, are the event types the rule being compiled
+	// runs for: evt.type tests they decide are folded into constants.
+	ruleTypes typeSet
 }
 
 // typeSet is a set of event types as a bitset; for sources without event
@@ -115,6 +118,7 @@ func (cc *compiler) compile(n condition.Node) (cnode, error) {
 		}
 		var fns []evalFn
 		var may, must typeSet
+		var decided *bool // a child that decides the junction: false in and, true in or
 		for i, c := range children {
 			x, err := cc.compile(c)
 			if err != nil {
@@ -133,7 +137,20 @@ func (cc *compiler) compile(n condition.Node) (cnode, error) {
 					}
 				}
 			}
-			fns = append(fns, x.fn)
+			switch {
+			case x.constValue == nil:
+				fns = append(fns, x.fn)
+			case *x.constValue != isAnd:
+				v := *x.constValue
+				decided = &v
+			}
+		}
+		if decided != nil {
+			return constNode(*decided, may, must), nil
+		}
+		if len(fns) == 0 {
+			// Every child was the neutral constant.
+			return constNode(isAnd, may, must), nil
 		}
 		return cnode{fn: junction(fns, isAnd), may: may, must: must}, nil
 	case *condition.NotNode:
@@ -145,6 +162,9 @@ func (cc *compiler) compile(n condition.Node) (cnode, error) {
 		for w := range may {
 			may[w] &^= x.must[w]
 			must[w] &^= x.may[w]
+		}
+		if x.constValue != nil {
+			return constNode(!*x.constValue, may, must), nil
 		}
 		f := x.fn
 		return cnode{fn: func(c *evalCtx, e fields.Event) bool { return !f(c, e) }, may: may, must: must}, nil
@@ -160,6 +180,14 @@ func (cc *compiler) compile(n condition.Node) (cnode, error) {
 		return cnode{}, errAt(n.Pos, "undefined macro %q", n.Name)
 	}
 	return cnode{}, fmt.Errorf("unexpected condition node %T", n)
+}
+
+func constNode(v bool, may, must typeSet) cnode {
+	fn := func(*evalCtx, fields.Event) bool { return false }
+	if v {
+		fn = func(*evalCtx, fields.Event) bool { return true }
+	}
+	return cnode{fn: fn, may: may, must: must, constValue: &v}
 }
 
 func junction(fns []evalFn, and bool) evalFn {
@@ -354,6 +382,22 @@ func (cc *compiler) compareEventType(n *condition.CompareNode) (cnode, bool, err
 		}
 	}
 	must := append(typeSet(nil), set...)
+	if rt := cc.ruleTypes; rt != nil {
+		// The rule only runs for events of its types: a test that every
+		// one of them passes, or none does, is a constant.
+		all, none := true, true
+		for w := range rt {
+			if rt[w]&^set[w] != 0 {
+				all = false
+			}
+			if rt[w]&set[w] != 0 {
+				none = false
+			}
+		}
+		if all || none {
+			return constNode(all, set, must), true, nil
+		}
+	}
 	fn := func(c *evalCtx, e fields.Event) bool {
 		t := e.EventType()
 		return t >= 0 && t < c.prog.ntypes && set.has(t)

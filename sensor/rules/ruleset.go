@@ -202,6 +202,16 @@ func (l *loader) compileRule(res *resolver, rs *Ruleset, rd *ruleDef, info *Rule
 		prog.slots = prog.slots[:nslots]
 	}
 	cn, err := cc.compile(tree)
+	if err == nil && prog.ntypes > 0 && !cn.may.isFull(prog.ntypes) {
+		// Compile again knowing the rule's event types, so that evt.type
+		// tests the index already guarantees cost nothing per event.
+		cc.warnings, cc.ruleTypes = nil, cn.may
+		var again cnode
+		if again, err = cc.compile(tree); err == nil {
+			again.may, again.must = cn.may, cn.must
+			cn = again
+		}
+	}
 	if err != nil {
 		rollback()
 		if cc.unknownField && rd.skipUnknown {
