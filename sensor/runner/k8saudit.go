@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -25,6 +26,7 @@ type auditPipeline struct {
 	srv  *k8saudit.Server
 	eng  *rules.Engine
 	done chan struct{}
+	url  chan string // the webhook URL once bound
 }
 
 // newAuditPipeline returns the pipeline when load_plugins enables k8saudit,
@@ -48,7 +50,7 @@ func newAuditPipeline(cfg *config.Config, log *slog.Logger) (*auditPipeline, err
 		log.Info("k8saudit init_config key has no effect in Saker", "key", k)
 	}
 	pc.Server.Logger = log
-	return &auditPipeline{pc: pc, log: log, done: make(chan struct{})}, nil
+	return &auditPipeline{pc: pc, log: log, done: make(chan struct{}), url: make(chan string, 1)}, nil
 }
 
 // engine builds the k8s_audit engine with the syscall engine's options.
@@ -91,6 +93,7 @@ func (a *auditPipeline) start(ctx context.Context) error {
 		return err
 	}
 	a.log.Info("Kubernetes audit webhook enabled", "url", a.srv.URL(), "rules", a.eng.Rules())
+	a.url <- a.srv.URL()
 	go func() {
 		if err := a.srv.Serve(ctx); err != nil {
 			a.log.Error("k8s audit webhook stopped", "err", err)
@@ -104,6 +107,22 @@ func (a *auditPipeline) start(ctx context.Context) error {
 }
 
 func (a *auditPipeline) wait() { <-a.done }
+
+// AuditURL returns the Kubernetes audit webhook's URL once it listens
+// (an open_params port of 0 binds a free port). It fails at once when the
+// sensor has no webhook.
+func (s *Sensor) AuditURL(ctx context.Context) (string, error) {
+	if s.audit == nil || s.audit.pc.File != "" {
+		return "", errors.New("the sensor has no Kubernetes audit webhook (load_plugins lacks k8saudit, or open_params is a file)")
+	}
+	select {
+	case u := <-s.audit.url:
+		s.audit.url <- u
+		return u, nil
+	case <-ctx.Done():
+		return "", ctx.Err()
+	}
+}
 
 // onAuditAlert counts and sends an audit alert. append_output is compiled
 // against the syscall source, so it does not apply here.

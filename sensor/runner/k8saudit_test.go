@@ -2,11 +2,9 @@ package runner
 
 import (
 	"context"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -86,6 +84,9 @@ func TestAuditFileOpenParams(t *testing.T) {
 	lines := upstreamEvent(t, "some-user_creates_namespace_foo.json") + "\n" + upstreamEvent(t, "exec_pod.json") + "\n"
 	s, get, cancel, done := auditSensor(t, writeFile(t, "audit.jsonl", lines))
 	got := waitAlerts(t, get, 4)
+	if _, err := s.AuditURL(context.Background()); err == nil {
+		t.Error("AuditURL succeeded for file open_params")
+	}
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)
@@ -107,29 +108,21 @@ func TestAuditFileOpenParams(t *testing.T) {
 }
 
 func TestAuditWebhookInSensor(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	s, get, cancel, done := auditSensor(t, "http://127.0.0.1:0/k8s-audit")
+	ctx, wcancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer wcancel()
+	url, err := s.AuditURL(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
-	url := "http://127.0.0.1:" + strconv.Itoa(port) + "/k8s-audit"
-	_, get, cancel, done := auditSensor(t, url)
 	body := upstreamEvent(t, "create_nginx_pod_privileged_2nd_container.json")
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		resp, err := http.Post(url, "application/json", strings.NewReader(body))
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode != 200 {
-				t.Fatalf("status %d", resp.StatusCode)
-			}
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("webhook never came up: %v", err)
-		}
-		time.Sleep(20 * time.Millisecond)
+	resp, err := http.Post(url, "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("status %d", resp.StatusCode)
 	}
 	got := waitAlerts(t, get, 1)
 	if got[0].Rule != "Create Privileged Pod" || got[0].Time.Format(time.RFC3339Nano) != "2018-10-25T17:53:07.006845Z" {
