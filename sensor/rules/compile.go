@@ -125,7 +125,8 @@ func (cc *compiler) compile(n condition.Node) (cnode, error) {
 				return cnode{}, err
 			}
 			if i == 0 {
-				may, must = x.may, x.must
+				// Copy: the child's sets may be captured by its evaluator.
+				may, must = append(typeSet(nil), x.may...), append(typeSet(nil), x.must...)
 			} else {
 				for w := range may {
 					if isAnd {
@@ -381,7 +382,7 @@ func (cc *compiler) compareEventType(n *condition.CompareNode) (cnode, bool, err
 			set[w] = full[w] &^ set[w]
 		}
 	}
-	must := append(typeSet(nil), set...)
+	may, must := append(typeSet(nil), set...), append(typeSet(nil), set...)
 	if rt := cc.ruleTypes; rt != nil {
 		// The rule only runs for events of its types: a test that every
 		// one of them passes, or none does, is a constant.
@@ -395,14 +396,14 @@ func (cc *compiler) compareEventType(n *condition.CompareNode) (cnode, bool, err
 			}
 		}
 		if all || none {
-			return constNode(all, set, must), true, nil
+			return constNode(all, may, must), true, nil
 		}
 	}
 	fn := func(c *evalCtx, e fields.Event) bool {
 		t := e.EventType()
 		return t >= 0 && t < c.prog.ntypes && set.has(t)
 	}
-	return cnode{fn: fn, may: set, must: must}, true, nil
+	return cnode{fn: fn, may: may, must: must}, true, nil
 }
 
 // matcher compiles a comparison against literals.

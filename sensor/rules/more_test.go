@@ -92,3 +92,23 @@ func TestProcessDoesNotAllocate(t *testing.T) {
 		t.Errorf("%v allocations per event", allocs)
 	}
 }
+
+// evt.type tests the index decides fold to constants; the others stay.
+func TestEventTypeFolding(t *testing.T) {
+	rs := mustLoad(t, ruleYAML("r", "(evt.type = open and proc.name = a) or (evt.type = execve and proc.name = b) or (evt.type in (open, execve) and proc.name = c)"))
+	for _, tc := range []struct {
+		typ, name string
+		want      bool
+	}{
+		{"open", "a", true}, {"execve", "a", false}, {"execve", "b", true}, {"open", "b", false},
+		{"open", "c", true}, {"execve", "c", true}, {"openat", "a", false}, {"openat", "c", false},
+	} {
+		if got := len(fire(t, rs, ev(t, tc.typ, "proc.name", tc.name))) == 1; got != tc.want {
+			t.Errorf("%s %s: fired %v, want %v", tc.typ, tc.name, got, tc.want)
+		}
+	}
+	r, _ := rs.Rule("r")
+	if strings.Join(r.EventTypes, ",") != "open,execve" {
+		t.Errorf("event types %v", r.EventTypes)
+	}
+}
