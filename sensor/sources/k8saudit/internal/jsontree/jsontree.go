@@ -102,6 +102,9 @@ func Parse(src string) (*Doc, error) {
 		return nil, &SyntaxError{Msg: "document larger than 2 GiB"}
 	}
 	est := 1 + strings.Count(src, ":") + strings.Count(src, ",") + strings.Count(src, "[")
+	// Hostile input ("[,,,,") must not buy a huge array before failing;
+	// past the cap the array grows as values actually parse.
+	est = min(est, len(src)/2+1, 1<<18)
 	p := parser{src: src, d: &Doc{src: src, nodes: make([]node, 0, est)}}
 	p.skipWS()
 	if p.pos >= len(p.src) {
