@@ -115,7 +115,9 @@ func NewServer(o Options) *Server {
 	}
 	s := &Server{o: o, log: log.With("source", SourceName), events: make(chan *Event, o.QueueSize), stop: make(chan struct{})}
 	// Every path reaches serveHTTP so that strays are logged too.
-	s.srv = &http.Server{Handler: http.HandlerFunc(s.serveHTTP), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelDebug)}
+	s.srv = &http.Server{Handler: http.HandlerFunc(s.serveHTTP), ReadHeaderTimeout: 10 * time.Second,
+		// A client trickling a body must not hold a connection forever.
+		ReadTimeout: 2 * time.Minute, IdleTimeout: 2 * time.Minute, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelDebug)}
 	return s
 }
 
