@@ -20,7 +20,7 @@ import (
 	"github.com/sakersec/saker/registry"
 )
 
-func testClient(t *testing.T) (*testregistry.Registry, *registry.Client) {
+func testClient(t testing.TB) (*testregistry.Registry, *registry.Client) {
 	t.Helper()
 	reg := testregistry.New(t, testregistry.Options{})
 	c, err := registry.New(registry.Options{PlainHTTP: true})
