@@ -362,6 +362,30 @@ func TestSyntheticStream(t *testing.T) {
 	if len(got) != 1 || got[0] != "Read sensitive file untrusted" {
 		t.Errorf("reading /etc/shadow fired %v, want [Read sensitive file untrusted]", got)
 	}
+
+	// kubectl exec -it into a container: bash with a terminal, parent runc.
+	got = nil
+	execve, _ := src.EventTypeIndex("execve")
+	shell := &synthEvent{typ: execve, typeName: "execve", num: 100, res: "SUCCESS", procName: "bash", exe: "bash",
+		exepath: "/bin/bash", cmdline: "bash", pname: "runc:[1:CHILD]", anames: []string{"runc:[1:CHILD]", "containerd-shim"},
+		tty: 34816, containerID: "3f2a9c1b7d4e", imageRepo: "docker.io/library/nginx", userName: "root", loginuid: -1, flags: "EXE_WRITABLE"}
+	var alerts []*alert.Alert
+	eng2, _ := rs.NewEngine(EngineOptions{RuleMatching: MatchAll, OnAlert: func(a *alert.Alert) { alerts = append(alerts, a) }})
+	eng2.Process(shell, time.Unix(1700000000, 5))
+	if len(alerts) != 1 || alerts[0].Rule != "Terminal shell in container" {
+		t.Fatalf("shell in container fired %v", names(alerts))
+	}
+	a := alerts[0]
+	want := "A shell was spawned in a container with an attached terminal | evt_type=execve user=root user_uid=0 user_loginuid=-1 process=bash proc_exepath=/bin/bash parent=runc:[1:CHILD] command=bash terminal=34816 exe_flags=EXE_WRITABLE"
+	if a.Output != want || a.Priority != alert.PriorityNotice {
+		t.Errorf("output %q\nwant   %q", a.Output, want)
+	}
+	shell.tty = 0
+	alerts = nil
+	eng2.Process(shell, time.Time{})
+	if len(alerts) != 0 {
+		t.Errorf("shell without a terminal fired %v", names(alerts))
+	}
 }
 
 // BenchmarkStockRules evaluates the unmodified stock falco_rules.yaml
