@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io"
@@ -301,8 +302,9 @@ func TestVerifyPolicyErrors(t *testing.T) {
 
 // keyless builds a throwaway Sigstore (Fulcio CA, Rekor log, timestamp
 // authority), signs stmt as identity/issuer and returns the cosign v3
-// bundle and the trusted_root.json describing that Sigstore.
-func keyless(t *testing.T, stmt []byte, identity, issuer string) (bundle []byte, trustedRoot string) {
+// bundle, the trusted_root.json describing that Sigstore, and one that
+// lacks its transparency log.
+func keyless(t *testing.T, stmt []byte, identity, issuer string) (bundle []byte, trustedRoot, noLogRoot string) {
 	t.Helper()
 	vs, err := ca.NewVirtualSigstore()
 	if err != nil {
@@ -361,7 +363,15 @@ func keyless(t *testing.T, stmt []byte, identity, issuer string) (bundle []byte,
 		t.Fatal(err)
 	}
 	// No CT logs: the virtual Fulcio embeds no SCTs, like a private CA.
-	tr, err := root.NewTrustedRoot(root.TrustedRootMediaType01, vs.FulcioCertificateAuthorities(), nil, vs.TimestampingAuthorities(), vs.RekorLogs())
+	// The virtual Rekor keys its log by the hex log ID but stores the hex
+	// text as the ID; trusted_root.json carries the raw ID.
+	logs := vs.RekorLogs()
+	for id, l := range logs {
+		if l.ID, err = hex.DecodeString(id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tr, err := root.NewTrustedRoot(root.TrustedRootMediaType01, vs.FulcioCertificateAuthorities(), nil, vs.TimestampingAuthorities(), logs)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -369,7 +379,15 @@ func keyless(t *testing.T, stmt []byte, identity, issuer string) (bundle []byte,
 	if err != nil {
 		t.Fatal(err)
 	}
-	return bundle, writeFile(t, "trusted_root.json", string(trJSON))
+	noLog, err := root.NewTrustedRoot(root.TrustedRootMediaType01, vs.FulcioCertificateAuthorities(), nil, vs.TimestampingAuthorities(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	noLogJSON, err := noLog.MarshalJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bundle, writeFile(t, "trusted_root.json", string(trJSON)), writeFile(t, "nolog_root.json", string(noLogJSON))
 }
 
 func TestVerifyKeyless(t *testing.T) {
@@ -380,7 +398,7 @@ func TestVerifyKeyless(t *testing.T) {
 	for kind, host := range registries(t) {
 		t.Run(kind, func(t *testing.T) {
 			f := pushArtifact(t, host, "keyless")
-			bundle, trustedRoot := keyless(t, statement(f.digest), identity, issuer)
+			bundle, trustedRoot, noLogRoot := keyless(t, statement(f.digest), identity, issuer)
 			attach(t, f, bundle)
 
 			for name, pol := range map[string]*index.CosignSignature{
@@ -403,9 +421,16 @@ func TestVerifyKeyless(t *testing.T) {
 			wantErr(t, err, signature.ErrVerification)
 
 			// Another Sigstore's root does not vouch for this certificate.
-			_, otherRoot := keyless(t, statement(f.digest), identity, issuer)
+			_, otherRoot, _ := keyless(t, statement(f.digest), identity, issuer)
 			_, err = verify(t, f, &index.CosignSignature{CertificateIdentity: identity, CertificateOidcIssuer: issuer}, otherRoot)
 			wantErr(t, err, signature.ErrVerification)
+
+			// The log entry is checked unless ignore-tlog says otherwise.
+			_, err = verify(t, f, &index.CosignSignature{CertificateIdentity: identity, CertificateOidcIssuer: issuer}, noLogRoot)
+			wantErr(t, err, signature.ErrVerification, "transparency log")
+			if _, err := verify(t, f, &index.CosignSignature{CertificateIdentity: identity, CertificateOidcIssuer: issuer, IgnoreTlog: true}, noLogRoot); err != nil {
+				t.Errorf("ignore-tlog with a root without the log: %v", err)
+			}
 		})
 	}
 }
