@@ -220,6 +220,11 @@ func (in *Installer) resolveDep(ctx context.Context, dep Dependency, of string, 
 			}
 		}
 	}
+	for _, p := range plan {
+		if p.art.Name == dep.Name {
+			return nil, fmt.Errorf("%s needs %s %s (same major, not older), but %s %s is being installed: %w: install compatible versions together", of, dep.Name, dep.Version, p.art.Name, p.art.Version(), ErrInvalid)
+		}
+	}
 	for _, c := range cands {
 		for _, r := range current {
 			if r.Name == c.Name && Compatible(r.Version, c.Version) {

@@ -193,7 +193,8 @@ func (r *Resolver) Resolve(ctx context.Context, raw string, opts ResolveOptions)
 	return a, nil
 }
 
-// ResolveVersion resolves the highest tag of repo satisfying constraint.
+// resolveIn resolves ref's tag or digest in repo and reads the chosen
+// manifest and config.
 func (r *Resolver) resolveIn(ctx context.Context, repo *remote.Repository, ref Ref, opts ResolveOptions) (*Artifact, error) {
 	base := repo.Reference.Registry + "/" + repo.Reference.Repository
 	a := &Artifact{Repository: base, repo: repo}

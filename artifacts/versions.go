@@ -20,11 +20,9 @@ func parseVersion(s string) (*semver.Version, error) {
 // "~4.1.2", ">=4 <5").
 func parseConstraint(s string) (*semver.Constraints, error) {
 	s = strings.TrimSpace(s)
-	if s == "" || s == "latest" {
-		return nil, fmt.Errorf("%q: %w: empty constraint", s, ErrInvalid)
+	if s == "" {
+		return nil, fmt.Errorf("%w: empty constraint", ErrInvalid)
 	}
-	// Masterminds accepts "latest"-like words? No, but guard anyway against
-	// tags that are plainly not version expressions.
 	return semver.NewConstraint(s)
 }
 

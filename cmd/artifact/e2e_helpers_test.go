@@ -32,6 +32,8 @@ type env struct {
 	// transport are the flags registry-facing commands need (e.g.
 	// --plain-http).
 	transport []string
+	// stdin is the standard input of the next command.
+	stdin string
 }
 
 func newEnv(t *testing.T, opts testregistry.Options) *env {
@@ -66,7 +68,8 @@ func (e *env) run(args ...string) (string, string, int) {
 	e.t.Helper()
 	var out, errOut bytes.Buffer
 	f := cli.NewFactory()
-	f.IO = cli.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut}
+	f.IO = cli.IOStreams{In: strings.NewReader(e.stdin), Out: &out, ErrOut: &errOut}
+	e.stdin = ""
 	f.Options.ConfigFile = e.cfgFile
 	f.Options.LogFormat = "text"
 	f.Getenv = func(string) string { return "" }

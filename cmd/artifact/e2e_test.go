@@ -143,7 +143,9 @@ func TestEndToEndTLSAndBasicAuth(t *testing.T) {
 	e.fails("unauthorized", "artifact", "info", e.reg.Ref("rules/my-rules", ""))
 	// A wrong password is refused at login and not saved.
 	e.fails("unauthorized", "registry", "auth", "basic", e.reg.Host, "-u", "alice", "-p", "wrong")
-	out := e.ok("registry", "auth", "basic", e.reg.Host, "-u", "alice", "-p", "s3cret")
+	// Username and password from stdin, one per line.
+	e.stdin = "alice\ns3cret\n"
+	out := e.ok("registry", "auth", "basic", e.reg.Host)
 	if strings.Contains(out, "s3cret") {
 		t.Fatalf("auth output shows the password: %q", out)
 	}

@@ -1,0 +1,94 @@
+package artifact_test
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/sakersec/saker/internal/testregistry"
+)
+
+// TestFullRefWorksWithIndexesUnreachable: an air-gapped host whose index
+// cannot be fetched still installs by full reference, silently.
+func TestFullRefWorksWithIndexesUnreachable(t *testing.T) {
+	e := newEnv(t, testregistry.Options{})
+	cfg := readFile(t, e.cfgFile) + "indexes:\n  - name: unreachable\n    url: http://127.0.0.1:1/index.yaml\n"
+	writeFile(t, e.cfgFile, cfg)
+	src := t.TempDir()
+	ref := e.reg.Ref("rules/airgap", "1.0.0")
+	// Depends only on plugins the sensor has built in.
+	e.push(ref, writeFile(t, filepath.Join(src, "airgap.yaml"), "- required_plugin_versions:\n  - name: k8saudit\n    version: 0.7.0\n"),
+		"--type", "rulesfile", "--version", "1.0.0")
+	_, errOut, code := e.run(append([]string{"artifact", "install", ref}, e.transport...)...)
+	if code != 0 {
+		t.Fatalf("full ref with an unreachable index: exit %d\n%s", code, errOut)
+	}
+	if strings.Contains(errOut, "level=WARN") || strings.Contains(errOut, "level=ERROR") {
+		t.Fatalf("full ref install warned about indexes:\n%s", errOut)
+	}
+	if !strings.Contains(errOut, "built-in plugin") {
+		t.Fatalf("no log about the built-in k8saudit dependency:\n%s", errOut)
+	}
+	if _, err := os.Stat(filepath.Join(e.rules, "airgap.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	// A name, on the other hand, cannot be resolved and says why.
+	e.installFails("no index could be read", "airgap")
+}
+
+func TestInstallRefsFromConfigPullAndList(t *testing.T) {
+	e := newEnv(t, testregistry.Options{})
+	publish(t, e)
+
+	// artifact list shows the merged index entries.
+	var entries []struct {
+		Name string `json:"name"`
+		Type string `json:"type"`
+	}
+	if err := json.Unmarshal([]byte(e.ok("artifact", "list", "-o", "json")), &entries); err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != 2 || entries[0].Name != "my-rules" || entries[1].Type != "plugin" {
+		t.Fatalf("artifact list: %+v", entries)
+	}
+
+	// Without REF, install takes artifact.install.refs.
+	cfg := strings.Replace(readFile(t, e.cfgFile), "  install:\n", "  install:\n    refs: [\"my-rules:~1.2.0\"]\n    resolveDeps: false\n", 1)
+	writeFile(t, e.cfgFile, cfg)
+	out := e.install()
+	if !strings.Contains(out, "my-rules 1.2.5") {
+		t.Fatalf("install from artifact.install.refs: %s", out)
+	}
+	if st := e.installed(); len(st) != 1 {
+		t.Fatalf("resolveDeps: false from the configuration ignored: %+v", st)
+	}
+
+	// A digest pins the exact artifact; a dependency incompatible with an
+	// artifact asked for in the same install is a conflict.
+	dgst := e.installed()["my-rules"].Digest
+	e.ok("artifact", "uninstall", "my-rules")
+	e.install("my-rules@" + dgst)
+	if st := e.installed(); st["my-rules"].Digest != dgst || st["my-rules"].Version != "1.2.5" {
+		t.Fatalf("install by digest: %+v", st["my-rules"])
+	}
+	pushPlugin(t, e, "2.0.0")
+	e.installFails("but myplugin 2.0.0 is being installed", "myplugin:2.0.0", "my-rules:1.2.0", "--resolve-deps")
+
+	// registry pull extracts without installing.
+	dest := filepath.Join(t.TempDir(), "pulled")
+	e.ok(append([]string{"registry", "pull", e.reg.Ref("plugins/myplugin", "1"), "--dest", dest, "--platform", "linux/" + otherArch()}, e.transport...)...)
+	if got := readFile(t, filepath.Join(dest, "libmyplugin.so")); got != "plugin for other" {
+		t.Fatalf("pulled %q, want the other platform's build", got)
+	}
+	if st := e.installed(); len(st) != 1 {
+		t.Fatalf("pull changed the state store: %+v", st)
+	}
+
+	// The manifest of a plugin is an image index with both platforms.
+	man := e.ok(append([]string{"artifact", "manifest", "myplugin:1.0.0"}, e.transport...)...)
+	if !strings.Contains(man, "application/vnd.oci.image.index.v1+json") || strings.Count(man, `"architecture"`) != 2 {
+		t.Fatalf("plugin manifest:\n%s", man)
+	}
+}
