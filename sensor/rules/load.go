@@ -1,7 +1,10 @@
 package rules
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -64,20 +67,28 @@ func Load(o LoadOptions) (*Ruleset, *Result, error) {
 // Item definitions, merged across files. order is the position of the
 // first definition: redefinitions and appends keep it.
 
+// As in Falco, every item (definition, redefinition, append, override)
+// takes the next number of one counter: order is the number of the first
+// definition (its position), visibility the number of the latest change.
+// A macro sees the macros whose order is below its visibility, so a macro
+// redefined in a later file may use macros defined before the
+// redefinition; lists likewise.
 type listDef struct {
-	name  string
-	items []string
-	pos   pos
-	order int
-	used  bool
+	name       string
+	items      []string
+	pos        pos
+	order      int
+	visibility int
+	used       bool
 }
 
 type macroDef struct {
-	name  string
-	cond  text
-	pos   pos
-	order int
-	used  bool
+	name       string
+	cond       text
+	pos        pos
+	order      int
+	visibility int
+	used       bool
 }
 
 type exception struct {
@@ -118,6 +129,12 @@ type loader struct {
 	order   int
 	// macro and list order across files, for visibility and warnings.
 	listOrder, macroOrder, ruleOrder []string
+}
+
+// next returns the next item number.
+func (l *loader) next() int {
+	l.order++
+	return l.order
 }
 
 func newLoader(o LoadOptions) *loader {
@@ -178,33 +195,44 @@ func (l *loader) loadPath(p string) {
 func (l *loader) loadBytes(name string, data []byte) {
 	f := newSrcFile(name, data)
 	l.res.file(name)
-	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		line, msg := 0, err.Error()
-		// yaml.v3 reports "yaml: line N: ..."; lift the line into the position.
-		if rest, ok := strings.CutPrefix(msg, "yaml: line "); ok {
-			if i := strings.Index(rest, ":"); i > 0 {
-				if n, err := strconv.Atoi(rest[:i]); err == nil {
-					line, msg = n, "invalid YAML:"+rest[i+1:]
+	// A file may hold several YAML documents; each is a list of items.
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	for {
+		var doc yaml.Node
+		err := dec.Decode(&doc)
+		if errors.Is(err, io.EOF) {
+			return
+		}
+		if err != nil {
+			line, msg := 0, err.Error()
+			// yaml.v3 reports "yaml: line N: ..."; lift the line into the position.
+			if rest, ok := strings.CutPrefix(msg, "yaml: line "); ok {
+				if i := strings.Index(rest, ":"); i > 0 {
+					if n, err := strconv.Atoi(rest[:i]); err == nil {
+						line, msg = n, "invalid YAML:"+rest[i+1:]
+					}
 				}
 			}
+			l.res.add(Diagnostic{File: name, Line: line, Col: 1, Message: msg}, false)
+			return
 		}
-		l.res.add(Diagnostic{File: name, Line: line, Col: 1, Message: msg}, false)
-		return
-	}
-	if len(doc.Content) == 0 {
-		return // empty file
-	}
-	top := doc.Content[0]
-	if top.Kind == yaml.ScalarNode && top.Tag == "!!null" {
-		return
-	}
-	if top.Kind != yaml.SequenceNode {
-		l.errorf(nodePos(f, top), "", "", "a rules file must be a YAML list of rule, macro and list items, got a %s", kindName(top))
-		return
-	}
-	for _, item := range top.Content {
-		l.loadItem(f, item)
+		if len(doc.Content) == 0 {
+			continue
+		}
+		top := doc.Content[0]
+		if top.Kind == yaml.ScalarNode && top.Tag == "!!null" {
+			continue
+		}
+		if top.Kind != yaml.SequenceNode {
+			l.errorf(nodePos(f, top), "", "", "a rules file must be a YAML list of rule, macro and list items, got a %s", kindName(top))
+			return
+		}
+		for _, item := range top.Content {
+			if item.Kind == yaml.ScalarNode && item.Tag == "!!null" {
+				continue // an empty "-" entry, which Falco skips
+			}
+			l.loadItem(f, item)
+		}
 	}
 }
 
@@ -366,6 +394,29 @@ func (c *itemCtx) itemName() bool {
 	return true
 }
 
+// deprecatedAppend reads `append:` and warns when it is set, as Falco does.
+func (c *itemCtx) deprecatedAppend() bool {
+	app, _ := c.boolean("append")
+	if app {
+		c.l.warnf(nodePos(c.f, c.m.key["append"]), c.kind, c.name, "append: true is deprecated: use override: {KEY: append}")
+	}
+	return app
+}
+
+// identName checks that a macro or list name is an identifier, as
+// conditions can only name such.
+func (c *itemCtx) identName() bool {
+	for i := 0; i < len(c.name); i++ {
+		ch := c.name[i]
+		if ch == '_' || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (i > 0 && ch >= '0' && ch <= '9') {
+			continue
+		}
+		c.errorf(c.m.val[c.kind], "%s name %q is not an identifier: use letters, digits and _, not starting with a digit", c.kind, c.name)
+		return false
+	}
+	return true
+}
+
 // checkKeys reports unknown keys as warnings, as Falco does for forward
 // compatibility.
 func (c *itemCtx) checkKeys(known ...string) {
@@ -444,7 +495,7 @@ func (c *itemCtx) overrides(appendable, replaceable []string) (map[string]string
 }
 
 func (l *loader) loadList(c *itemCtx, n *yaml.Node) {
-	if !c.itemName() {
+	if !c.itemName() || !c.identName() {
 		return
 	}
 	c.checkKeys("list", "items", "append", "override")
@@ -452,7 +503,7 @@ func (l *loader) loadList(c *itemCtx, n *yaml.Node) {
 	if !ok {
 		return
 	}
-	app, _ := c.boolean("append")
+	app := c.deprecatedAppend()
 	v, has := c.m.val["items"]
 	if !has {
 		c.errorf(n, "list has no items: add items: [...]")
@@ -484,19 +535,20 @@ func (l *loader) loadList(c *itemCtx, n *yaml.Node) {
 			return
 		}
 		old.items = append(old.items, items...)
+		old.visibility = l.next()
 		return
 	}
 	if old != nil {
-		old.items, old.pos = items, p
+		old.items, old.pos, old.visibility = items, p, l.next()
 		return
 	}
-	l.order++
-	l.lists[c.name] = &listDef{name: c.name, items: items, pos: p, order: l.order}
+	id := l.next()
+	l.lists[c.name] = &listDef{name: c.name, items: items, pos: p, order: id, visibility: id}
 	l.listOrder = append(l.listOrder, c.name)
 }
 
 func (l *loader) loadMacro(c *itemCtx, n *yaml.Node) {
-	if !c.itemName() {
+	if !c.itemName() || !c.identName() {
 		return
 	}
 	c.checkKeys("macro", "condition", "append", "override", "source")
@@ -504,7 +556,7 @@ func (l *loader) loadMacro(c *itemCtx, n *yaml.Node) {
 	if !ok {
 		return
 	}
-	app, _ := c.boolean("append")
+	app := c.deprecatedAppend()
 	_, cn, has := c.str("condition")
 	if c.bad {
 		return
@@ -521,14 +573,15 @@ func (l *loader) loadMacro(c *itemCtx, n *yaml.Node) {
 			return
 		}
 		old.cond = old.cond.appendText(cond)
+		old.visibility = l.next()
 		return
 	}
 	if old != nil {
-		old.cond, old.pos = cond, nodePos(c.f, n)
+		old.cond, old.pos, old.visibility = cond, nodePos(c.f, n), l.next()
 		return
 	}
-	l.order++
-	l.macros[c.name] = &macroDef{name: c.name, cond: cond, pos: nodePos(c.f, n), order: l.order}
+	id := l.next()
+	l.macros[c.name] = &macroDef{name: c.name, cond: cond, pos: nodePos(c.f, n), order: id, visibility: id}
 	l.macroOrder = append(l.macroOrder, c.name)
 }
 
@@ -546,7 +599,7 @@ func (l *loader) loadRule(c *itemCtx, n *yaml.Node) {
 	if !ok {
 		return
 	}
-	app, _ := c.boolean("append")
+	app := c.deprecatedAppend()
 	old := l.rules[c.name]
 	p := nodePos(c.f, n)
 
@@ -585,7 +638,21 @@ func (l *loader) loadRule(c *itemCtx, n *yaml.Node) {
 		r.output = newText(c.f, outN)
 	}
 
-	onlyEnabled := hasEnabled && len(c.m.keys) == 2
+	// Falco: an entry with none of condition, output, desc and priority
+	// only toggles an existing rule.
+	onlyEnabled := !hasCond && !hasOut && !hasDesc && !hasPrio && !app && len(ov) == 0
+	if app {
+		// The deprecated append: true appends condition and exceptions
+		// only; Falco ignores the other keys.
+		for _, k := range c.m.keys {
+			switch k {
+			case "rule", "append", "condition", "exceptions":
+			default:
+				c.l.warnf(nodePos(c.f, c.m.key[k]), "rule", c.name, "key %q is ignored with append: true: use override", k)
+			}
+		}
+		hasOut, hasDesc, hasTags, hasPrio, hasEnabled, hasSource, hasSkip, hasWarn = false, false, false, false, false, false, false, false
+	}
 	switch {
 	case app || len(ov) > 0:
 		if old == nil {
@@ -653,10 +720,15 @@ func (l *loader) loadRule(c *itemCtx, n *yaml.Node) {
 			old.warnEvttypes = warnEvt
 		}
 	case onlyEnabled:
+		if !hasEnabled {
+			c.errorf(n, "rule is missing required key(s) condition, output, desc, priority (or enabled, to toggle an existing rule)")
+			return
+		}
 		if old == nil {
 			c.errorf(n, "rule only sets enabled but no rule %q is defined before it", c.name)
 			return
 		}
+		c.l.warnf(nodePos(c.f, n), "rule", c.name, "an entry with only enabled is deprecated: use override: {enabled: replace}")
 		old.enabled = enabled
 	default:
 		var missing []string
@@ -686,12 +758,16 @@ func (l *loader) loadRule(c *itemCtx, n *yaml.Node) {
 			r.warnEvttypes = warnEvt
 		}
 		if old != nil {
+			if old.source != r.source {
+				c.errorf(n, "rule is redefined with source %s but was defined with source %s", r.source, old.source)
+				return
+			}
+			l.next()
 			r.order = old.order
 			*old = r
 			return
 		}
-		l.order++
-		r.order = l.order
+		r.order = l.next()
 		l.rules[c.name] = &r
 		l.ruleOrder = append(l.ruleOrder, c.name)
 	}
@@ -758,6 +834,10 @@ func (c *itemCtx) exceptions() ([]*exception, bool) {
 				switch {
 				case cn.Kind == yaml.ScalarNode && e.single:
 					e.comps = []string{strings.ToLower(cn.Value)}
+					if op := e.comps[0]; op != "in" && op != "pmatch" && op != "intersects" {
+						c.errorf(cn, "exception %q: with one field (not a list), comps must be in, pmatch or intersects, got %q", e.name, op)
+						return nil, false
+					}
 				case cn.Kind == yaml.SequenceNode && !e.single:
 					for _, x := range cn.Content {
 						e.comps = append(e.comps, strings.ToLower(x.Value))

@@ -71,7 +71,7 @@ func TestOverridesAndAppends(t *testing.T) {
 		{name: "rule override condition replace", extra: "- rule: Shell\n  condition: spawned and proc.name = vim\n  override:\n    condition: replace\n", fires: []string{"vim"}, quiet: []string{"bash"}},
 		{name: "rule override output append, priority replace", extra: "- rule: Shell\n  output: (more)\n  priority: ERROR\n  override:\n    output: append\n    priority: replace\n", fires: []string{"bash"}, output: "shell bash (more)", priority: "Error"},
 		{name: "rule override output replace", extra: "- rule: Shell\n  output: new %proc.name\n  override:\n    output: replace\n", fires: []string{"bash"}, output: "new bash"},
-		{name: "rule override tags append", extra: "- rule: Shell\n  tags: [extra]\n  override:\n    tags: append\n", fires: []string{"bash"}, tags: "shell,extra"},
+		{name: "rule override tags append", extra: "- rule: Shell\n  tags: [extra]\n  override:\n    tags: append\n", fires: []string{"bash"}, tags: "extra,shell"},
 		{name: "rule override tags replace", extra: "- rule: Shell\n  tags: [extra]\n  override:\n    tags: replace\n", fires: []string{"bash"}, tags: "extra"},
 		{name: "rule enabled-only off", extra: "- rule: Shell\n  enabled: false\n", quiet: []string{"bash"}},
 		{name: "rule enabled-only on again", extra: "- rule: Shell\n  enabled: false\n- rule: Shell\n  enabled: true\n", fires: []string{"bash"}},
@@ -246,5 +246,69 @@ func TestVersions(t *testing.T) {
 	_, res, err := load(t, "- required_plugin_versions:\n  - name: cloudtrail\n    version: 0.1.0\n")
 	if err != nil || len(res.Warnings()) != 1 {
 		t.Errorf("unknown plugin: %v %v", err, res.Warnings())
+	}
+}
+
+func TestFalcoLoaderDetails(t *testing.T) {
+	// A macro redefined in a later file may use macros defined before the
+	// redefinition (Falco's visibility), the usual local-rules pattern.
+	rs := mustLoad(t, base, "- macro: mine\n  condition: proc.name = fish\n- macro: shell\n  condition: mine\n  override:\n    condition: replace\n")
+	if len(fire(t, rs, ev(t, "execve", "proc.name", "fish"))) != 1 {
+		t.Error("redefined macro using a later macro does not fire")
+	}
+	// ... which makes cycles possible: they are errors, not hangs.
+	_, _, err := load(t, "- macro: a\n  condition: proc.name = x\n- macro: b\n  condition: a\n- macro: a\n  condition: b\n  override:\n    condition: replace\n"+ruleYAML("r", "a"))
+	if err == nil || !strings.Contains(err.Error(), "uses itself") {
+		t.Errorf("cycle: %v", err)
+	}
+
+	// Several YAML documents, and empty entries.
+	rs, res, err := load(t, ruleYAML("one", "proc.name = a")+"-\n---\n"+ruleYAML("two", "proc.name = a"))
+	if err != nil || res.Rules != 2 {
+		t.Fatalf("multi-document: %v, %d rules", err, res.Rules)
+	}
+
+	// Outputs are trimmed; tags are a sorted set.
+	rs = mustLoad(t, "- rule: r\n  desc: d\n  condition: proc.name = a\n  output: >\n    out %proc.name\n  priority: info\n  tags: [b, a, b]\n")
+	as := fire(t, rs, ev(t, "execve", "proc.name", "a"))
+	if len(as) != 1 || as[0].Output != "out a" || strings.Join(as[0].Tags, ",") != "a,b" {
+		t.Errorf("alert %+v", as)
+	}
+
+	// append: true appends the condition only, and says so.
+	_, res, err = load(t, base, "- rule: Shell spawned\n  condition: and proc.name != zsh\n  output: ignored\n  append: true\n")
+	if err == nil {
+		t.Error("append to an unknown rule accepted")
+	}
+	rs, res, err = load(t, base, "- rule: Shell\n  condition: and proc.name != zsh\n  output: ignored\n  append: true\n- rule: Shell\n  enabled: true\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if as := fire(t, rs, ev(t, "execve", "proc.name", "bash")); len(as) != 1 || as[0].Output != "shell bash" {
+		t.Errorf("append: true changed the output: %+v", as)
+	}
+	var ws []string
+	for _, w := range res.Warnings() {
+		ws = append(ws, w.String())
+	}
+	j := strings.Join(ws, "\n")
+	for _, want := range []string{"append: true is deprecated", `key "output" is ignored with append: true`, "only enabled is deprecated"} {
+		if !strings.Contains(j, want) {
+			t.Errorf("missing warning %q in\n%s", want, j)
+		}
+	}
+}
+
+func TestFalcoLoaderErrors(t *testing.T) {
+	for _, tc := range []struct{ name, file, want string }{
+		{"redefined with another source", ruleYAML("r", "proc.name = a") + "- rule: r\n  desc: d\n  condition: ka.verb = get\n  output: o\n  priority: info\n  source: k8s_audit\n", "redefined with source k8s_audit but was defined with source syscall"},
+		{"single-field exception with =", "- rule: r\n  desc: d\n  condition: proc.name = a\n  output: o\n  priority: info\n  exceptions:\n    - name: e\n      fields: proc.name\n      comps: =\n      values: [a]\n", "comps must be in, pmatch or intersects"},
+		{"macro name", "- macro: my-macro\n  condition: proc.name = a\n", `macro name "my-macro" is not an identifier`},
+		{"enabled-only without enabled", "- rule: r\n  tags: [x]\n", "missing required key(s) condition, output, desc, priority (or enabled"},
+	} {
+		_, _, err := load(t, tc.file)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want %q", tc.name, err, tc.want)
+		}
 	}
 }

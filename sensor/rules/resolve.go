@@ -22,9 +22,10 @@ type resolver struct {
 }
 
 type parsedMacro struct {
-	def  *macroDef
-	tree condition.Node // expanded; nil when the macro has errors
-	done bool
+	def       *macroDef
+	tree      condition.Node // expanded; nil when the macro has errors
+	done      bool
+	expanding bool // set while its own references are expanded, to catch cycles
 }
 
 func newResolver(l *loader) *resolver {
@@ -60,7 +61,7 @@ func (r *resolver) expandLists() {
 		d := r.l.lists[n]
 		var out []string
 		for _, it := range d.items {
-			if sub, ok := r.l.lists[it]; ok && sub.order < d.order {
+			if sub, ok := r.l.lists[it]; ok && sub.order < d.visibility {
 				sub.used = true
 				out = append(out, r.lists[it]...)
 				continue
@@ -145,11 +146,12 @@ func (r *resolver) macro(name string) *parsedMacro {
 	if pm.done {
 		return pm
 	}
-	pm.done = true
+	pm.done, pm.expanding = true, true
 	tree, err := r.parse(pm.def.cond)
 	if err == nil {
-		tree, err = r.expand(tree, pm.def.order)
+		tree, err = r.expand(tree, pm.def.visibility)
 	}
+	pm.expanding = false
 	if err != nil {
 		r.report(err, pm.def.pos, "macro", name)
 		return pm
@@ -172,14 +174,15 @@ func (r *resolver) report(err error, at pos, kind, name string) {
 	r.l.errorf(at, kind, name, "%v", err)
 }
 
-// expand replaces macro references (only macros defined before order, or
-// all macros when order is 0) and list names inside list operands.
-func (r *resolver) expand(n condition.Node, order int) (condition.Node, error) {
+// expand replaces macro references (only macros defined before
+// visibility, or all macros when it is 0) and list names inside list
+// operands.
+func (r *resolver) expand(n condition.Node, visibility int) (condition.Node, error) {
 	switch n := n.(type) {
 	case *condition.AndNode:
 		out := &condition.AndNode{Pos: n.Pos}
 		for _, c := range n.Children {
-			x, err := r.expand(c, order)
+			x, err := r.expand(c, visibility)
 			if err != nil {
 				return nil, err
 			}
@@ -189,7 +192,7 @@ func (r *resolver) expand(n condition.Node, order int) (condition.Node, error) {
 	case *condition.OrNode:
 		out := &condition.OrNode{Pos: n.Pos}
 		for _, c := range n.Children {
-			x, err := r.expand(c, order)
+			x, err := r.expand(c, visibility)
 			if err != nil {
 				return nil, err
 			}
@@ -197,7 +200,7 @@ func (r *resolver) expand(n condition.Node, order int) (condition.Node, error) {
 		}
 		return out, nil
 	case *condition.NotNode:
-		x, err := r.expand(n.X, order)
+		x, err := r.expand(n.X, visibility)
 		if err != nil {
 			return nil, err
 		}
@@ -210,11 +213,14 @@ func (r *resolver) expand(n condition.Node, order int) (condition.Node, error) {
 			}
 			return nil, &posError{pos: n.Pos, msg: fmt.Sprintf("undefined macro %q (or a field used without an operator)", n.Name)}
 		}
-		if order > 0 && d.order >= order {
-			return nil, &posError{pos: n.Pos, msg: fmt.Sprintf("macro %q is defined after this macro: a macro may only use macros defined before it", n.Name)}
+		if visibility > 0 && d.order >= visibility {
+			return nil, &posError{pos: n.Pos, msg: fmt.Sprintf("macro %q is defined after this macro: a macro may only use macros defined before it (or before its latest redefinition)", n.Name)}
 		}
 		d.used = true
 		pm := r.macro(n.Name)
+		if pm.expanding {
+			return nil, &posError{pos: n.Pos, msg: fmt.Sprintf("macro %q uses itself (through the macros it uses)", n.Name)}
+		}
 		if pm.tree == nil {
 			return nil, &posError{pos: n.Pos, msg: fmt.Sprintf("macro %q has errors", n.Name)}
 		}

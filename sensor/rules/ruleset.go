@@ -93,8 +93,8 @@ func (l *loader) finish() *Ruleset {
 	for _, n := range ruleNames {
 		rd := l.rules[n]
 		info := &Rule{
-			Name: rd.name, Description: rd.desc.s, Condition: rd.cond.s, Output: rd.output.s,
-			Priority: rd.priority, Tags: append([]string{}, rd.tags...), Source: rd.source, Enabled: rd.enabled,
+			Name: rd.name, Description: rd.desc.s, Condition: rd.cond.s, Output: strings.TrimSpace(rd.output.s),
+			Priority: rd.priority, Tags: sortedSet(rd.tags), Source: rd.source, Enabled: rd.enabled,
 		}
 		info.File, info.Line = fileLine(rd.pos)
 		for _, e := range rd.exceptions {
@@ -227,8 +227,11 @@ func (l *loader) compileRule(res *resolver, rs *Ruleset, rd *ruleDef, info *Rule
 		report(err)
 		return
 	}
+	// Falco trims outputs (block scalars end in a newline).
 	outBase := res.anchorText(rd.output)
-	of, err := cc.compileOutput(rd.output.s)
+	outText := strings.TrimSpace(rd.output.s)
+	outBase += len(rd.output.s) - len(strings.TrimLeft(rd.output.s, " \t\r\n\v\f"))
+	of, err := cc.compileOutput(outText)
 	if err != nil {
 		rollback()
 		var oe *outputError
@@ -265,6 +268,21 @@ func (l *loader) compileRule(res *resolver, rs *Ruleset, rd *ruleDef, info *Rule
 	}
 	info.Compiled = true
 	prog.rules = append(prog.rules, cr)
+}
+
+// sortedSet returns the tags sorted and without duplicates: Falco keeps
+// them in a set, so alerts list them that way.
+func sortedSet(tags []string) []string {
+	out := append([]string{}, tags...)
+	sort.Strings(out)
+	n := 0
+	for i, t := range out {
+		if i == 0 || t != out[n-1] {
+			out[n] = t
+			n++
+		}
+	}
+	return out[:n]
 }
 
 func isOperator(op string) bool {
