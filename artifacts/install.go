@@ -278,9 +278,10 @@ func (in *Installer) stage(ctx context.Context, p *planned, opts InstallOptions)
 	if a.Layer.Size > limits.MaxTotalSize {
 		return fmt.Errorf("%s: %w: layer is %d bytes, over the %d-byte limit", a.Ref, ErrUnsafeArchive, a.Layer.Size, limits.MaxTotalSize)
 	}
+	removeStaleStaging(dir, in.logger())
 	// The staging directory sits in the destination so that the final
 	// renames stay on one filesystem and are atomic.
-	p.staging, err = os.MkdirTemp(dir, ".sakerctl-staging-")
+	p.staging, err = os.MkdirTemp(dir, stagingPrefix)
 	if err != nil {
 		return fmt.Errorf("%s directory: %w", a.Type, err)
 	}
@@ -332,6 +333,21 @@ func (in *Installer) download(ctx context.Context, a *Artifact, path string) err
 	return nil
 }
 
+const stagingPrefix = ".sakerctl-staging-"
+
+// removeStaleStaging deletes staging directories that a killed install
+// left behind. Installs hold the state lock, so an old one is not in use.
+func removeStaleStaging(dir string, log *slog.Logger) {
+	matches, _ := filepath.Glob(filepath.Join(dir, stagingPrefix+"*"))
+	for _, m := range matches {
+		if fi, err := os.Lstat(m); err == nil && fi.IsDir() && time.Since(fi.ModTime()) > 10*time.Minute {
+			if os.RemoveAll(m) == nil {
+				log.Info("removed a staging directory left by an interrupted install", "dir", m)
+			}
+		}
+	}
+}
+
 type move struct {
 	dst, backup string
 }
@@ -373,9 +389,14 @@ func (in *Installer) commit(p *planned, current []Record) (Record, error) {
 				rollback()
 				return Record{}, err
 			}
-			if err := os.Rename(dst, m.backup); err != nil {
-				rollback()
-				return Record{}, fmt.Errorf("%s: %w", dst, err)
+			// A hard link keeps the old file at dst until the rename below
+			// replaces it in one step, so readers (a reloading sensor)
+			// never see it missing. Without hard links, move it aside.
+			if err := os.Link(dst, m.backup); err != nil {
+				if err := os.Rename(dst, m.backup); err != nil {
+					rollback()
+					return Record{}, fmt.Errorf("%s: %w", dst, err)
+				}
 			}
 		}
 		if err := os.Rename(src, dst); err != nil {

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func pushRules(t *testing.T, c Source, ref, version string, files map[string]string) {
@@ -93,5 +94,32 @@ func TestResolveWithoutIndexNeedsFullRef(t *testing.T) {
 	_, err := r.Resolve(context.Background(), "127.0.0.1:1/x/y:1.0.0", ResolveOptions{})
 	if err == nil || !strings.Contains(err.Error(), "unreachable") {
 		t.Fatalf("unreachable registry: %v", err)
+	}
+}
+
+func TestInstallRemovesStaleStagingDirs(t *testing.T) {
+	ctx := context.Background()
+	reg, c := testClient(t)
+	ref := reg.Ref("rules/s", "1.0.0")
+	pushRules(t, c, ref, "1.0.0", map[string]string{"s.yaml": "- list: s\n"})
+	dest := t.TempDir()
+	stale := filepath.Join(dest, stagingPrefix+"old")
+	fresh := filepath.Join(dest, stagingPrefix+"fresh")
+	for _, d := range []string{stale, fresh} {
+		if err := os.MkdirAll(filepath.Join(d, "root"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	old := time.Now().Add(-time.Hour)
+	_ = os.Chtimes(stale, old, old)
+	in := &Installer{Resolver: &Resolver{Registry: c}, State: OpenState(t.TempDir()), Engine: DefaultEngine()}
+	if _, err := in.Install(ctx, []string{ref}, InstallOptions{Dirs: map[Type]string{Rulesfile: dest}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(stale); !os.IsNotExist(err) {
+		t.Fatalf("stale staging dir kept (%v)", err)
+	}
+	if _, err := os.Stat(fresh); err != nil {
+		t.Fatalf("recent staging dir removed: %v", err)
 	}
 }
