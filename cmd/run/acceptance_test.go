@@ -28,6 +28,9 @@ func TestMain(m *testing.M) {
 	if os.Getenv(memfdHelperEnv) == "1" {
 		memfdExec()
 	}
+	if n := os.Getenv(openLoopEnv); n != "" {
+		openLoop(n)
+	}
 	os.Exit(m.Run())
 }
 
@@ -109,6 +112,11 @@ func ppidIs(pid int) func(*alert.Alert) bool {
 // kernel capture and returns its alerts once events flow.
 func startSensor(t *testing.T, rulesFile string, extra ...string) (*alerts, *runner.Sensor) {
 	t.Helper()
+	return startSensorWith(t, rulesFile, extra)
+}
+
+func startSensorWith(t testing.TB, rulesFile string, extra []string, hooks ...func(*alert.Alert)) (*alerts, *runner.Sensor) {
+	t.Helper()
 	cfgFile := filepath.Join(t.TempDir(), "falco.yaml")
 	if err := os.WriteFile(cfgFile, []byte("{}\n"), 0o644); err != nil {
 		t.Fatal(err)
@@ -125,8 +133,13 @@ func startSensor(t *testing.T, rulesFile string, extra ...string) (*alerts, *run
 		}, extra...),
 		RulesFiles: []string{rulesFile},
 		Stdout:     io.Discard,
-		OnAlert:    col.add,
-		Started:    func(s *runner.Sensor) { started <- s },
+		OnAlert: func(a *alert.Alert) {
+			col.add(a)
+			for _, h := range hooks {
+				h(a)
+			}
+		},
+		Started: func(s *runner.Sensor) { started <- s },
 	}
 	go func() { done <- Run(ctx, o) }()
 	var s *runner.Sensor

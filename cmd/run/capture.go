@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"time"
 
 	"github.com/sakersec/saker/drivers"
 	"github.com/sakersec/saker/sensor/capture"
@@ -12,6 +13,10 @@ import (
 )
 
 func init() { openCapture = openDriver }
+
+// PollInterval is how often the reader looks for events the driver did
+// not wake it for.
+const PollInterval = 2 * time.Millisecond
 
 // driverSource is the embedded eBPF driver and its ring-buffer reader.
 type driverSource struct {
@@ -45,7 +50,9 @@ func openDriver(o runner.CaptureOptions, log *slog.Logger) (runner.EventSource, 
 	if err != nil {
 		return nil, fmt.Errorf("loading the eBPF driver: %w", err)
 	}
-	r, err := capture.NewReader(d, capture.Options{})
+	// A short poll bounds syscall-to-alert latency when the kernel side is
+	// quiet (it wakes the reader only for large batches).
+	r, err := capture.NewReader(d, capture.Options{PollInterval: PollInterval})
 	if err != nil {
 		d.Close()
 		return nil, err

@@ -36,6 +36,8 @@ func mk(t testing.TB, typ event.Type, pid, ppid, res int64, comm string, args ma
 			enc.List(v...)
 		case int64:
 			enc.Int(v)
+		case event.Tuple:
+			enc.Tuple(v)
 		case nil:
 			switch a.Kind {
 			case event.KindPath, event.KindString, event.KindBytes, event.KindList, event.KindTuple, event.KindSockAddr:

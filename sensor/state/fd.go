@@ -226,17 +226,25 @@ func (t *FDTable) Each(f func(*FD)) {
 	}
 }
 
-// clone copies the table for a forked child. The FDs themselves are
-// shared, as the kernel shares open file descriptions across fork.
+// clone copies the table for a forked child. Each descriptor is copied
+// too, so that every FD belongs to one table and can be recycled when it
+// is closed.
 func (t *FDTable) clone() FDTable {
 	c := FDTable{n: t.n}
 	if t.low != nil {
-		c.low = append([]*FD(nil), t.low...)
+		c.low = make([]*FD, len(t.low))
+		for i, f := range t.low {
+			if f != nil {
+				cp := *f
+				c.low[i] = &cp
+			}
+		}
 	}
 	if t.high != nil {
 		c.high = make(map[int64]*FD, len(t.high))
 		for k, v := range t.high {
-			c.high[k] = v
+			cp := *v
+			c.high[k] = &cp
 		}
 	}
 	return c

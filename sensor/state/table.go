@@ -44,7 +44,9 @@ type Table struct {
 		pid, fd int64
 		set     bool
 	}
-	mu sync.Mutex // guards nothing on the event path; serialises Scan
+	pathBuf []byte
+	freeFDs []*FD
+	mu      sync.Mutex // guards nothing on the event path; serialises Scan
 	// size mirrors len(procs) for readers on other goroutines (metrics).
 	size atomic.Int64
 	// Stats
@@ -183,7 +185,9 @@ func (t *Table) Process(ev *event.Event) *Process {
 func (t *Table) Update(ev *event.Event) *Process {
 	if t.pendingClose.set {
 		if p := t.procs[t.pendingClose.pid]; p != nil {
+			f := p.FDs.Get(t.pendingClose.fd)
 			p.FDs.Delete(t.pendingClose.fd)
+			t.releaseFD(f)
 		}
 		t.pendingClose.set = false
 	}
@@ -281,7 +285,7 @@ func (t *Table) Update(ev *event.Event) *Process {
 	case event.TypeChdir:
 		if ok {
 			if b, ok := ev.Bytes("path"); ok {
-				p.Cwd = resolve(p.Cwd, b)
+				p.Cwd = t.resolve(p.Cwd, b)
 			}
 		}
 	case event.TypeFchdir:
@@ -335,9 +339,9 @@ func (t *Table) exec(p *Process, ev *event.Event) {
 	if b, ok := ev.Bytes("trusted_exepath"); ok && len(b) > 0 {
 		p.ExePath = t.internBytes(b)
 	} else if b, ok := ev.Bytes("filename"); ok {
-		p.ExePath = resolve(p.Cwd, b)
+		p.ExePath = t.resolve(p.Cwd, b)
 	} else if b, ok := ev.Bytes("pathname"); ok {
-		p.ExePath = resolve(p.Cwd, b)
+		p.ExePath = t.resolve(p.Cwd, b)
 	}
 	if v, ok := ev.Int("tty"); ok {
 		p.TTY = uint64(v)
@@ -376,7 +380,9 @@ func (t *Table) exec(p *Process, ev *event.Event) {
 		}
 	})
 	for _, n := range cloexec {
+		f := p.FDs.Get(n)
 		p.FDs.Delete(n)
+		t.releaseFD(f)
 	}
 }
 
@@ -482,22 +488,36 @@ func dirOf(p *Process, ev *event.Event, dirArg string) string {
 // ResolvePath returns the absolute, cleaned form of raw relative to the
 // directory named by dirArg (a dirfd argument, "" for the cwd).
 func (t *Table) ResolvePath(p *Process, ev *event.Event, dirArg string, raw []byte) string {
-	return resolve(dirOf(p, ev, dirArg), raw)
+	return t.resolve(dirOf(p, ev, dirArg), raw)
 }
 
 // resolve joins dir and raw (unless raw is absolute) and cleans the result
-// as libsinsp does: "..", "." and duplicate slashes are removed.
-func resolve(dir string, raw []byte) string {
+// as libsinsp does: "..", "." and duplicate slashes are removed. The
+// result is interned, so a path seen before costs no allocation.
+func (t *Table) resolve(dir string, raw []byte) string {
 	if len(raw) == 0 {
 		return ""
 	}
-	if raw[0] == '/' {
-		return path.Clean(string(raw))
+	t.pathBuf = appendClean(t.pathBuf[:0], dir, raw)
+	return t.internBytes(t.pathBuf)
+}
+
+// newFD returns a cleared descriptor, reusing closed ones.
+func (t *Table) newFD() *FD {
+	if n := len(t.freeFDs); n > 0 {
+		f := t.freeFDs[n-1]
+		t.freeFDs = t.freeFDs[:n-1]
+		*f = FD{}
+		return f
 	}
-	if dir == "" {
-		return path.Clean(string(raw))
+	return &FD{}
+}
+
+// releaseFD recycles a descriptor removed from its (only) table.
+func (t *Table) releaseFD(f *FD) {
+	if f != nil && len(t.freeFDs) < 4096 {
+		t.freeFDs = append(t.freeFDs, f)
 	}
-	return path.Join(dir, string(raw))
 }
 
 func (t *Table) open(p *Process, ev *event.Event) {
@@ -507,7 +527,8 @@ func (t *Table) open(p *Process, ev *event.Event) {
 		dirArg = "dirfd"
 	}
 	flags, _ := ev.OpenFlags()
-	fd := &FD{Num: ev.Res, Type: FDFile, NameRaw: t.internBytes(raw), Flags: flags}
+	fd := t.newFD()
+	fd.Num, fd.Type, fd.NameRaw, fd.Flags = ev.Res, FDFile, t.internBytes(raw), flags
 	fd.Name = t.ResolvePath(p, ev, dirArg, raw)
 	if flags&event.OpenDirectory != 0 {
 		fd.Type = FDDirectory
@@ -525,7 +546,8 @@ func (t *Table) socket(p *Process, ev *event.Event) {
 	dom, _ := ev.Int("domain")
 	typ, _ := ev.Int("type")
 	proto, _ := ev.Int("proto")
-	fd := &FD{Num: ev.Res}
+	fd := t.newFD()
+	fd.Num = ev.Res
 	switch dom {
 	case 2:
 		fd.Type = FDIPv4

@@ -1,0 +1,161 @@
+package run
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/sakersec/saker/internal/testutil"
+	"github.com/sakersec/saker/sensor/alert"
+	"github.com/sakersec/saker/sensor/runner"
+)
+
+const openLoopEnv = "SAKER_TEST_OPEN_LOOP"
+
+// openLoop opens and closes a file n times (two events per iteration),
+// then exits: the load generator of the end-to-end benchmarks. An
+// optional ",sleepµs" paces it.
+func openLoop(spec string) {
+	nStr, pace, _ := strings.Cut(spec, ",")
+	n, _ := strconv.Atoi(nStr)
+	sleep, _ := strconv.Atoi(pace)
+	path := os.Getenv("SAKER_TEST_OPEN_PATH")
+	if path == "" {
+		path = "/etc/hostname"
+	}
+	for i := 0; i < n; i++ {
+		fd, err := unix.Open(path, unix.O_RDONLY, 0)
+		if err == nil {
+			unix.Close(fd)
+		}
+		if sleep > 0 {
+			time.Sleep(time.Duration(sleep) * time.Microsecond)
+		}
+	}
+	os.Exit(0)
+}
+
+func runLoop(b *testing.B, n int, path string, pace time.Duration) {
+	b.Helper()
+	self, _ := os.Executable()
+	cmd := exec.Command(self, "-test.run=^$")
+	spec := strconv.Itoa(n)
+	if pace > 0 {
+		spec += "," + strconv.Itoa(int(pace/time.Microsecond))
+	}
+	cmd.Env = append(os.Environ(), openLoopEnv+"="+spec, "SAKER_TEST_OPEN_PATH="+path)
+	if err := cmd.Run(); err != nil {
+		b.Fatal(err)
+	}
+}
+
+// BenchmarkEndToEnd drives open/close pairs from a child process through
+// the kernel capture, the state, the stock rules and the outputs; it
+// reports events/s delivered and the drops (want 0).
+func BenchmarkEndToEnd(b *testing.B) {
+	testutil.NeedBPF(b)
+	rulesFile := testutil.Upstream(b, "rules/falco_rules.yaml")
+	col, s := startSensorB(b, rulesFile, "engine.modern_ebpf.buf_size_preset=7")
+	_ = col
+	before := s.Runner.Stats()
+	b.ResetTimer()
+	start := time.Now()
+	runLoop(b, b.N, "/etc/hostname", 0)
+	want := before.Events + uint64(2*b.N)
+	deadline := time.Now().Add(2 * time.Minute)
+	for s.Runner.Stats().Events < want && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	el := time.Since(start)
+	b.StopTimer()
+	after := s.Runner.Stats()
+	got := after.Events - before.Events
+	b.ReportMetric(float64(got)/el.Seconds(), "events/s")
+	b.ReportMetric(float64(after.Drops-before.Drops), "drops")
+}
+
+// BenchmarkSyscallToAlert measures the time from a syscall (its kernel
+// timestamp) to the alert leaving the rules engine, for paced opens of a
+// watched file; it reports p50 and p99.
+func BenchmarkSyscallToAlert(b *testing.B) {
+	testutil.NeedBPF(b)
+	dir := b.TempDir()
+	watched := filepath.Join(dir, "watched")
+	os.WriteFile(watched, nil, 0o644)
+	rules := filepath.Join(dir, "rules.yaml")
+	os.WriteFile(rules, []byte(`- rule: watched file opened
+  desc: latency probe
+  condition: evt.type = openat and fd.name = `+watched+`
+  output: opened %fd.name
+  priority: NOTICE
+`), 0o644)
+	var mu sync.Mutex
+	var lat []time.Duration
+	onAlert := func(a *alert.Alert) {
+		d := time.Since(a.Time)
+		mu.Lock()
+		lat = append(lat, d)
+		mu.Unlock()
+	}
+	col, _ := startSensorB(b, rules, "", onAlert)
+	_ = col
+	b.ResetTimer()
+	runLoop(b, b.N, watched, 500*time.Microsecond)
+	deadline := time.Now().Add(time.Minute)
+	for {
+		mu.Lock()
+		n := len(lat)
+		mu.Unlock()
+		if n >= b.N || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	b.StopTimer()
+	mu.Lock()
+	defer mu.Unlock()
+	if len(lat) == 0 {
+		b.Fatal("no alerts")
+	}
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	b.ReportMetric(float64(lat[len(lat)/2].Microseconds()), "p50-µs")
+	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds()), "p99-µs")
+	b.ReportMetric(float64(len(lat)), "alerts")
+}
+
+// BenchmarkIdleRSS starts the sensor with the stock rules and reports the
+// process's resident memory after it settles (the Go test binary's own
+// footprint included).
+func BenchmarkIdleRSS(b *testing.B) {
+	testutil.NeedBPF(b)
+	rulesFile := testutil.Upstream(b, "rules/falco_rules.yaml")
+	startSensorB(b, rulesFile, "")
+	for i := 0; i < b.N; i++ {
+		time.Sleep(2 * time.Second)
+	}
+	st, _ := os.ReadFile("/proc/self/status")
+	for _, l := range strings.Split(string(st), "\n") {
+		if v, ok := strings.CutPrefix(l, "VmRSS:"); ok {
+			kb, _ := strconv.Atoi(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")))
+			b.ReportMetric(float64(kb)/1024, "RSS-MiB")
+		}
+	}
+}
+
+// startSensorB is startSensor for benchmarks: an optional -o override and
+// alert hook.
+func startSensorB(b *testing.B, rulesFile, override string, hooks ...func(*alert.Alert)) (*alerts, *runner.Sensor) {
+	var extra []string
+	if override != "" {
+		extra = append(extra, override)
+	}
+	return startSensorWith(b, rulesFile, extra, hooks...)
+}

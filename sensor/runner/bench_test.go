@@ -1,0 +1,51 @@
+package runner
+
+import (
+	"log/slog"
+	"net/netip"
+	"testing"
+
+	"github.com/sakersec/saker/internal/testutil"
+	"github.com/sakersec/saker/sensor/config"
+	"github.com/sakersec/saker/sensor/event"
+	"github.com/sakersec/saker/sensor/rules"
+	"github.com/sakersec/saker/sensor/state"
+)
+
+// BenchmarkProcess runs a realistic event mix (file opens and closes,
+// connects, an exec now and then) through the state and the stock rules,
+// without the kernel: the user-space cost per event.
+func BenchmarkProcess(b *testing.B) {
+	rulesFile := testutil.Upstream(b, "rules/falco_rules.yaml")
+	cfg := config.Default()
+	cfg.RulesFiles = []string{rulesFile}
+	rs, _, _, err := LoadRules(cfg, slog.New(slog.DiscardHandler))
+	if err != nil {
+		b.Fatal(err)
+	}
+	st := state.New(state.Options{Offline: true})
+	r, err := New(Options{Rules: rs, State: st, Hostname: "bench", Engine: rules.EngineOptions{}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	tu := event.Tuple{Family: event.FamilyInet, SrcAddr: netip.MustParseAddr("10.0.0.2"), SrcPort: 40000, DstAddr: netip.MustParseAddr("10.0.0.9"), DstPort: 5432}
+	mix := []*event.Event{
+		mk(b, event.TypeExecve, 700, 1, 0, "postgres", map[string]any{"exe": "postgres", "args": []string{"-D", "/var/lib/postgresql"}, "cwd": "/var/lib/postgresql", "trusted_exepath": "/usr/lib/postgresql/bin/postgres"}),
+		mk(b, event.TypeOpenat, 700, 1, 5, "postgres", map[string]any{"dirfd": int64(-100), "name": "base/16384/2619", "flags": int64(event.OpenRead | event.OpenWrite)}),
+		mk(b, event.TypeClose, 700, 1, 0, "postgres", map[string]any{"fd": int64(5)}),
+		mk(b, event.TypeOpenat, 700, 1, 6, "postgres", map[string]any{"dirfd": int64(-100), "name": "/etc/hosts", "flags": int64(event.OpenRead)}),
+		mk(b, event.TypeClose, 700, 1, 0, "postgres", map[string]any{"fd": int64(6)}),
+		mk(b, event.TypeSocket, 700, 1, 7, "postgres", map[string]any{"domain": int64(2), "type": int64(1), "proto": int64(6)}),
+		mk(b, event.TypeConnect, 700, 1, 0, "postgres", map[string]any{"tuple": tu, "fd": int64(7)}),
+		mk(b, event.TypeClose, 700, 1, 0, "postgres", map[string]any{"fd": int64(7)}),
+	}
+	for _, ev := range mix {
+		r.Process(ev)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		r.Process(mix[1+i%(len(mix)-1)])
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+}
