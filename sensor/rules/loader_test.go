@@ -312,3 +312,25 @@ func TestFalcoLoaderErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestListNamesAsValues(t *testing.T) {
+	rs := mustLoad(t, "- list: one\n  items: [vim]\n- list: two\n  items: [a, b]\n"+
+		ruleYAML("eq", "proc.name = one")+
+		"- rule: exc\n  desc: d\n  condition: proc.name in (vim, emacs, 'my editor')\n  output: o\n  priority: info\n  exceptions:\n    - name: e\n      fields: [proc.name, proc.pname]\n      comps: [=, in]\n      values:\n        - [one, two]\n        - [my editor, [x]]\n")
+	for _, tc := range []struct {
+		name, pname, want string
+	}{
+		{"vim", "a", "eq"},     // exception: vim from a is excepted
+		{"vim", "z", "eq,exc"}, // not excepted
+		{"emacs", "a", "exc"},  // one = vim only
+		{"my editor", "x", ""}, // value with a space
+		{"my editor", "y", "exc"},
+	} {
+		if got := names(fire(t, rs, ev(t, "execve", "proc.name", tc.name, "proc.pname", tc.pname))); got != tc.want {
+			t.Errorf("%s from %s fired %q, want %q", tc.name, tc.pname, got, tc.want)
+		}
+	}
+	if _, _, err := load(t, "- list: two\n  items: [a, b]\n"+ruleYAML("r", "proc.name = two")); err == nil || !strings.Contains(err.Error(), `list "two" has 2 items and cannot be a single value`) {
+		t.Errorf("multi-item list as value: %v", err)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/sakersec/saker/sensor/rules/internal/condition"
 )
@@ -226,10 +227,24 @@ func (r *resolver) expand(n condition.Node, visibility int) (condition.Node, err
 		}
 		return pm.tree, nil
 	case *condition.CompareNode:
-		if l, ok := n.Value.(*condition.List); ok {
+		switch v := n.Value.(type) {
+		case *condition.List:
 			c := *n
-			c.Value = r.expandList(l)
+			c.Value = r.expandList(v)
 			return &c, nil
+		case *condition.Scalar:
+			// Falco substitutes list names as text anywhere, so a one-item
+			// list works as a single value: proc.name = my_list.
+			if d, ok := r.l.lists[v.Text]; ok && !v.Quoted {
+				d.used = true
+				items := r.lists[v.Text]
+				if len(items) != 1 {
+					return nil, &posError{pos: v.Pos, msg: fmt.Sprintf("list %q has %d items and cannot be a single value: use %s (%s)", v.Text, len(items), n.Op, v.Text)}
+				}
+				c := *n
+				c.Value = &condition.Scalar{Pos: v.Pos, Text: items[0], Quoted: true}
+				return &c, nil
+			}
 		}
 		return n, nil
 	}
@@ -267,7 +282,7 @@ func (r *resolver) exceptionsTree(rd *ruleDef) condition.Node {
 				items := make([]*condition.Scalar, 0, len(row))
 				for _, v := range row {
 					if s, ok := v.(string); ok {
-						items = append(items, &condition.Scalar{Pos: at, Text: s})
+						items = append(items, exceptionValue(s, at))
 					}
 				}
 				rows = append(rows, r.exceptionCompare(e.fields[0], e.comps[0], items, at))
@@ -278,10 +293,10 @@ func (r *resolver) exceptionsTree(rd *ruleDef) condition.Node {
 				var items []*condition.Scalar
 				switch v := v.(type) {
 				case string:
-					items = []*condition.Scalar{{Pos: at, Text: v}}
+					items = []*condition.Scalar{exceptionValue(v, at)}
 				case []string:
 					for _, s := range v {
-						items = append(items, &condition.Scalar{Pos: at, Text: s})
+						items = append(items, exceptionValue(s, at))
 					}
 				}
 				and.Children = append(and.Children, r.exceptionCompare(e.fields[i], e.comps[i], items, at))
@@ -303,11 +318,17 @@ func (r *resolver) exceptionCompare(field, comp string, items []*condition.Scala
 		return n
 	}
 	if len(items) == 1 {
-		s := *items[0]
-		s.Quoted = true
-		n.Value = &s
+		n.Value = items[0]
 	} else {
 		n.Value = &condition.Scalar{Pos: at, Text: "", Quoted: true}
 	}
 	return n
+}
+
+// exceptionValue is an exception value as Falco's text assembly reads it:
+// quoted when it holds a space or starts with a quote, otherwise a bare
+// word that may name a list.
+func exceptionValue(v string, at int) *condition.Scalar {
+	quoted := strings.Contains(v, " ") || (len(v) > 0 && (v[0] == '"' || v[0] == '\''))
+	return &condition.Scalar{Pos: at, Text: unquote(v), Quoted: quoted}
 }

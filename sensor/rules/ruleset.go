@@ -184,6 +184,11 @@ func (l *loader) compileRule(res *resolver, rs *Ruleset, rd *ruleDef, info *Rule
 		}
 	}
 	if exc := res.exceptionsTree(rd); exc != nil {
+		// Expanded like the condition: exception values may name lists.
+		if exc, err = res.expand(exc, 0); err != nil {
+			report(err)
+			return
+		}
 		tree = &condition.AndNode{Pos: tree.Position(), Children: []condition.Node{tree, exc}}
 	}
 	prog := rs.programs[src.Name()]
