@@ -6,7 +6,12 @@ LDFLAGS   := -s -w -X github.com/sakersec/saker/internal/version.Version=$(VERSI
              -X github.com/sakersec/saker/internal/version.Commit=$(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 export CGO_ENABLED = 0
 
-.PHONY: build run test unit fuzz bench generate lint
+.PHONY: build run test unit fuzz bench generate lint image ship-test snapshot
+
+# The container image (see Dockerfile).
+IMAGE         ?= ghcr.io/sakersec/sakerctl:$(VERSION)
+IMAGE_CONTEXT ?= bin/image
+CA_BUNDLE     ?= /etc/ssl/certs/ca-certificates.crt
 
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/sakerctl
@@ -34,3 +39,27 @@ bench:
 # Regenerate the eBPF objects and bindings (needs clang, llvm and bpftool).
 generate:
 	$(GO) generate ./drivers/...
+
+# The container image, FROM scratch, so nothing is pulled: stage the static
+# binary, the host's CA bundle, passwd/group (root, nobody) and an empty /tmp
+# in $(IMAGE_CONTEXT), then docker build it as $(IMAGE).
+image:
+	rm -rf $(IMAGE_CONTEXT)
+	mkdir -p $(IMAGE_CONTEXT)/rootfs/usr/bin $(IMAGE_CONTEXT)/rootfs/etc/ssl/certs $(IMAGE_CONTEXT)/rootfs/tmp
+	chmod 1777 $(IMAGE_CONTEXT)/rootfs/tmp
+	GOOS=linux $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(IMAGE_CONTEXT)/rootfs/usr/bin/sakerctl ./cmd/sakerctl
+	cp $(CA_BUNDLE) $(IMAGE_CONTEXT)/rootfs/etc/ssl/certs/ca-certificates.crt
+	printf 'root:x:0:0:root:/root:/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin\n' > $(IMAGE_CONTEXT)/rootfs/etc/passwd
+	printf 'root:x:0:\nnobody:x:65534:\n' > $(IMAGE_CONTEXT)/rootfs/etc/group
+	cp Dockerfile .dockerignore $(IMAGE_CONTEXT)/
+	docker build -q -t $(IMAGE) --build-arg VERSION=$(VERSION) \
+		--build-arg REVISION=$(shell git rev-parse --short HEAD 2>/dev/null || echo unknown) $(IMAGE_CONTEXT)
+
+# The shipping checks alone (unit runs them too): image, Helm chart, goreleaser.
+ship-test:
+	$(GO) test -count=1 ./internal/imagetest ./internal/charttest ./internal/releasetest
+
+# Release archives and checksums for every target in dist/, nothing published
+# (goreleaser v2: go install github.com/goreleaser/goreleaser/v2@v2.16.0).
+snapshot:
+	goreleaser release --snapshot --clean

@@ -325,8 +325,17 @@ func TestAuditWebhookAndServiceMonitor(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Contains(scfg.LoadPlugins, "k8saudit") {
-		t.Errorf("load_plugins %q lacks k8saudit", scfg.LoadPlugins)
+	if !slices.Contains(scfg.LoadPlugins, "k8saudit") || !slices.Contains(scfg.LoadPlugins, "json") {
+		t.Errorf("load_plugins %q, want k8saudit and json", scfg.LoadPlugins)
+	}
+	if !slices.Contains(scfg.RulesFiles, "/etc/falco/k8s_audit_rules.yaml") {
+		t.Errorf("rules_files %q lack the audit rules", scfg.RulesFiles)
+	}
+	// The audit rules are installed and followed with the others.
+	for _, c := range []*corev1.Container{m.initContainer("artifact-install"), m.container("artifact-follow")} {
+		if !slices.Contains(c.Args, "k8saudit-rules:0.11") || !slices.Contains(c.Args, "falco-rules:4") {
+			t.Errorf("%s args %q, want falco-rules:4 and k8saudit-rules:0.11", c.Name, c.Args)
+		}
 	}
 	var openParams []string
 	for _, pl := range scfg.Plugins {

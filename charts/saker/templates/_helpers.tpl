@@ -65,10 +65,25 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{/* Where the registry credentials are mounted (a docker config.json). */}}
 {{- define "saker.registryCredsDir" -}}/var/run/secrets/saker/registry{{- end }}
 
+{{/* The refs to install: artifacts.install.refs plus the audit rules when the webhook is on. */}}
+{{- define "saker.installRefs" -}}
+{{- $refs := .Values.artifacts.install.refs | default list }}
+{{- if and .Values.auditWebhook.enabled .Values.auditWebhook.rulesRef }}
+{{- $refs = append $refs .Values.auditWebhook.rulesRef | uniq }}
+{{- end }}
+{{- toJson $refs }}
+{{- end }}
+
 {{- define "saker.followRefs" -}}
 {{- $refs := .Values.artifacts.follow.refs }}
-{{- if not $refs }}{{ $refs = .Values.artifacts.install.refs }}{{ end }}
+{{- if $refs }}
+{{- if and .Values.auditWebhook.enabled .Values.auditWebhook.rulesRef }}
+{{- $refs = append $refs .Values.auditWebhook.rulesRef | uniq }}
+{{- end }}
 {{- toJson $refs }}
+{{- else }}
+{{- include "saker.installRefs" . }}
+{{- end }}
 {{- end }}
 
 {{- define "saker.followEnabled" -}}
@@ -99,14 +114,17 @@ audit webhook is enabled.
 {{- define "saker.falcoConfig" -}}
 {{- $cfg := deepCopy (.Values.falco | default dict) }}
 {{- if .Values.auditWebhook.enabled }}
-{{- $load := without ($cfg.load_plugins | default list) "k8saudit" }}
-{{- $_ := set $cfg "load_plugins" (append $load "k8saudit") }}
+{{- $load := without ($cfg.load_plugins | default list) "k8saudit" "json" }}
+{{- $_ := set $cfg "load_plugins" (concat $load (list "k8saudit" "json")) }}
 {{- $plugins := list }}
 {{- range ($cfg.plugins | default list) }}
-{{- if ne .name "k8saudit" }}{{ $plugins = append $plugins . }}{{ end }}
+{{- if not (has .name (list "k8saudit" "json")) }}{{ $plugins = append $plugins . }}{{ end }}
 {{- end }}
 {{- $audit := dict "name" "k8saudit" "open_params" (printf "http://:%d%s" (int .Values.auditWebhook.port) .Values.auditWebhook.path) }}
-{{- $_ := set $cfg "plugins" (append $plugins $audit) }}
+{{- $_ := set $cfg "plugins" (concat $plugins (list $audit (dict "name" "json"))) }}
+{{- with .Values.auditWebhook.rulesFile }}
+{{- $_ := set $cfg "rules_files" (append (without ($cfg.rules_files | default list) .) .) }}
+{{- end }}
 {{- end }}
 {{- toYaml $cfg }}
 {{- end }}
