@@ -36,7 +36,7 @@ func buildImage(t *testing.T) *image {
 	}
 	id := randomHex(t)
 	img := &image{
-		ref:     "saker-imagetest:" + id,
+		ref: "saker-imagetest:" + id,
 		// A fixed version keeps the go build cached between runs.
 		version: "0.0.0-imagetest",
 		context: filepath.Join(t.TempDir(), "image"),
