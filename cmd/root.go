@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sakersec/saker/cmd/artifact"
+	"github.com/sakersec/saker/cmd/capture"
 	"github.com/sakersec/saker/cmd/index"
 	"github.com/sakersec/saker/cmd/registry"
 	"github.com/sakersec/saker/cmd/rules"
@@ -46,6 +47,7 @@ registries, and runs a Falco-compatible detection sensor built on eBPF.`,
 		registry.NewCmd(f),
 		rules.NewCmd(f),
 		run.NewCmd(f),
+		capture.NewCmd(f),
 	)
 	return root
 }

@@ -31,6 +31,7 @@ func NewCmd(f *cli.Factory) *cobra.Command {
 their rules, and list the fields conditions may use.`,
 	}
 	c.AddCommand(newValidateCmd(f, nil), newListCmd(f, nil), newDescribeCmd(f, nil), newFieldsCmd(f, nil))
+	c.AddCommand(newTestCmd(f, nil))
 	return c
 }
 
