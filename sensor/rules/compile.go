@@ -4,6 +4,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"math/bits"
 	"net/netip"
 	"regexp"
 	"strconv"
@@ -79,6 +80,14 @@ func (s typeSet) isFull(n int) bool {
 		}
 	}
 	return true
+}
+
+func (s typeSet) count() int {
+	n := 0
+	for _, w := range s {
+		n += bits.OnesCount64(w)
+	}
+	return n
 }
 
 func (s typeSet) isEmpty() bool {

@@ -223,7 +223,7 @@ func TestWarnings(t *testing.T) {
 		got = append(got, w.String())
 	}
 	j := strings.Join(got, "\n")
-	for _, want := range []string{"list 'unused_l': list is not used", "macro 'unused_m': macro is not used", "rule 'all types': rule matches every event type"} {
+	for _, want := range []string{"list 'unused_l': list is not used", "macro 'unused_m': macro is not used", "rule 'all types': rule matches too many evt.type values"} {
 		if !strings.Contains(j, want) {
 			t.Errorf("missing warning %q in\n%s", want, j)
 		}

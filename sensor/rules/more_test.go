@@ -39,13 +39,29 @@ func TestLoadDirectoryInOrder(t *testing.T) {
 	}
 }
 
-func TestDisabledRuleErrorsAreWarnings(t *testing.T) {
-	_, res, err := load(t, "- rule: off\n  desc: d\n  condition: proc.nosuch = 1\n  output: o\n  priority: info\n  enabled: false\n")
+// As in Falco, disabled rules are compiled: their errors fail the load.
+func TestDisabledRulesAreCompiled(t *testing.T) {
+	_, _, err := load(t, "- rule: off\n  desc: d\n  condition: proc.nosuch = 1\n  output: o\n  priority: info\n  enabled: false\n")
+	if err == nil || !strings.Contains(err.Error(), "f0.yaml:3:14: rule 'off': unknown field proc.nosuch") {
+		t.Errorf("err %v", err)
+	}
+}
+
+func TestContainerInfoAndEvttypeWarnings(t *testing.T) {
+	rs, res, err := load(t, "- rule: r\n  desc: d\n  condition: evt.type != open and proc.name = a\n  output: x %container.info y\n  priority: info\n")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if w := res.Warnings(); len(w) != 1 || !strings.Contains(w[0].String(), "disabled rule skipped: unknown field proc.nosuch") {
-		t.Errorf("warnings %v", w)
+	var ws []string
+	for _, w := range res.Warnings() {
+		ws = append(ws, w.String())
+	}
+	j := strings.Join(ws, "\n")
+	if !strings.Contains(j, "%container.info is deprecated") || !strings.Contains(j, "too many evt.type values") {
+		t.Errorf("warnings:\n%s", j)
+	}
+	if as := fire(t, rs, ev(t, "execve", "proc.name", "a")); len(as) != 1 || as[0].Output != "x  y" {
+		t.Errorf("alerts %+v", as)
 	}
 }
 

@@ -23,8 +23,8 @@ type Rule struct {
 	// Enabled is the state the rules files give the rule.
 	Enabled    bool     `json:"enabled"`
 	Exceptions []string `json:"exceptions,omitempty"`
-	// Compiled is false for rules skipped (unknown source, unknown field
-	// with skip-if-unknown-filter, or errors in a disabled rule).
+	// Compiled is false for rules skipped for an unknown source or an
+	// unknown field with skip-if-unknown-filter.
 	Compiled bool `json:"compiled"`
 	// EventTypes are the event types the rule can match; nil when it can
 	// match every type or its source has none.
@@ -139,23 +139,9 @@ func (l *loader) compileRule(res *resolver, rs *Ruleset, rd *ruleDef, info *Rule
 		l.res.Skipped++
 		return
 	}
-	// Errors in a disabled rule do not fail the load: the rule is dropped.
-	report := func(err error) {
-		if !rd.enabled {
-			var pe *posError
-			at := rd.pos
-			if errors.As(err, &pe) {
-				if p := res.locate(pe.pos); p.file != nil {
-					at = p
-				}
-				l.warnf(at, "rule", rd.name, "disabled rule skipped: %s", pe.msg)
-			} else {
-				l.warnf(at, "rule", rd.name, "disabled rule skipped: %v", err)
-			}
-			return
-		}
-		res.report(err, rd.pos, "rule", rd.name)
-	}
+	// As in Falco, disabled rules are compiled too: an error in one fails
+	// the load, so that enabling it later cannot surprise.
+	report := func(err error) { res.report(err, rd.pos, "rule", rd.name) }
 	tree, err := res.parse(rd.cond)
 	if err == nil {
 		tree, err = res.expand(tree, 0)
@@ -236,6 +222,12 @@ func (l *loader) compileRule(res *resolver, rs *Ruleset, rd *ruleDef, info *Rule
 	outBase := res.anchorText(rd.output)
 	outText := strings.TrimSpace(rd.output.s)
 	outBase += len(rd.output.s) - len(strings.TrimLeft(rd.output.s, " \t\r\n\v\f"))
+	if strings.Contains(outText, containerInfo) {
+		// Falco drops the deprecated %container.info: the container
+		// fields are appended to outputs by configuration instead.
+		l.warnf(rd.pos, "rule", rd.name, "%s is deprecated and expands to nothing: container fields are added to outputs by append_output", containerInfo)
+		outText = strings.ReplaceAll(outText, containerInfo, "")
+	}
 	of, err := cc.compileOutput(outText)
 	if err != nil {
 		rollback()
@@ -253,11 +245,10 @@ func (l *loader) compileRule(res *resolver, rs *Ruleset, rd *ruleDef, info *Rule
 	cr := &compiledRule{info: info, cond: cn.fn, output: of, types: cn.may, priority: rd.priority}
 	if prog.ntypes > 0 {
 		cr.anyType = cn.may.isFull(prog.ntypes)
-		if cr.anyType {
-			if rd.warnEvttypes {
-				l.warnf(rd.pos, "rule", rd.name, "rule matches every event type, which costs performance: restrict it with evt.type (or set warn_evttypes: false)")
-			}
-		} else {
+		if (cr.anyType || cn.may.count() > 100) && rd.warnEvttypes {
+			l.warnf(rd.pos, "rule", rd.name, "rule matches too many evt.type values, which costs performance: restrict it with evt.type (or set warn_evttypes: false)")
+		}
+		if !cr.anyType {
 			names := src.EventTypes()
 			for i := range names {
 				if cn.may.has(i) {
@@ -274,6 +265,8 @@ func (l *loader) compileRule(res *resolver, rs *Ruleset, rd *ruleDef, info *Rule
 	info.Compiled = true
 	prog.rules = append(prog.rules, cr)
 }
+
+const containerInfo = "%container.info"
 
 // sortedSet returns the tags sorted and without duplicates: Falco keeps
 // them in a set, so alerts list them that way.
