@@ -281,6 +281,9 @@ func (s *Source) Resolve(text string) (Ref, error) {
 		}
 	}
 	if !ok {
+		if near := s.closest(name); near != "" {
+			return Ref{}, fmt.Errorf("%w %q in source %s (did you mean %s?)", ErrUnknownField, text, s.name, near)
+		}
 		return Ref{}, fmt.Errorf("%w %q in source %s", ErrUnknownField, text, s.name)
 	}
 	r := Ref{Field: f, HasArg: hasArg, Arg: arg}
@@ -349,4 +352,46 @@ func (r *Registry) Names() []string {
 // sources, without extraction: enough to load and validate rules.
 func Default() *Registry {
 	return NewRegistry(Syscall(), K8sAudit())
+}
+
+// closest returns the declared field nearest to name by edit distance, or
+// "" when none is close enough to be a likely typo.
+func (s *Source) closest(name string) string {
+	best, bestD := "", len(name)/3+1
+	for i := range s.fields {
+		if d := editDistance(name, s.fields[i].Name, bestD); d < bestD {
+			best, bestD = s.fields[i].Name, d
+		}
+	}
+	return best
+}
+
+// editDistance is the Levenshtein distance of a and b, or max when it is
+// at least max.
+func editDistance(a, b string, max int) int {
+	if d := len(a) - len(b); d >= max || -d >= max {
+		return max
+	}
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		rowMin := cur[0]
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			rowMin = min(rowMin, cur[j])
+		}
+		if rowMin >= max {
+			return max
+		}
+		prev, cur = cur, prev
+	}
+	return min(prev[len(b)], max)
 }

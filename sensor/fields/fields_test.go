@@ -2,6 +2,7 @@ package fields
 
 import (
 	"errors"
+	"strings"
 	"testing"
 )
 
@@ -68,5 +69,16 @@ func TestTablesUnique(t *testing.T) {
 				t.Errorf("%s: field %s has no description", tc.name, f.Name)
 			}
 		}
+	}
+}
+
+func TestUnknownFieldSuggestion(t *testing.T) {
+	_, err := Syscall().Resolve("proc.nmae")
+	if err == nil || !strings.Contains(err.Error(), "did you mean proc.name?") {
+		t.Errorf("err %v", err)
+	}
+	_, err = Syscall().Resolve("zzz.qqq")
+	if err == nil || strings.Contains(err.Error(), "did you mean") {
+		t.Errorf("err %v", err)
 	}
 }

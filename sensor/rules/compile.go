@@ -244,7 +244,11 @@ func (cc *compiler) slot(fe *condition.FieldExpr) (int, error) {
 		if err != nil {
 			if errors.Is(err, fields.ErrUnknownField) {
 				cc.unknownField = true
-				return 0, errAt(fe.Pos, "unknown field %s in source %s", fe.Name, cc.prog.source.Name())
+				hint := ""
+				if i := strings.Index(err.Error(), " (did you mean"); i >= 0 {
+					hint = err.Error()[i:]
+				}
+				return 0, errAt(fe.Pos, "unknown field %s in source %s%s", fe.Name, cc.prog.source.Name(), hint)
 			}
 			return 0, errAt(fe.Pos, "%v", err)
 		}

@@ -138,6 +138,7 @@ func TestOperatorTypeErrors(t *testing.T) {
 		{"evt.buffer bcontains zz", "takes hex bytes"},
 		{"proc.name regex '('", "bad regular expression"},
 		{"proc.nosuch = 1", "unknown field proc.nosuch"},
+		{"proc.nmae = 1", "unknown field proc.nmae in source syscall (did you mean proc.name?)"},
 		{"tolower(fd.num) = 1", "tolower() needs a string field"},
 		{"proc.name = val(fd.num)", "cannot compare proc.name (string) with fd.num (int64)"},
 		{"proc.aname[x] = a", "wants a non-negative index"},
