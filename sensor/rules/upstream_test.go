@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"os"
 	"strings"
 	"testing"
 
@@ -36,5 +37,21 @@ func TestStockK8sAuditRules(t *testing.T) {
 	}
 	if res.Rules != 48 || res.EnabledRules != 48 {
 		t.Errorf("got %d rules (%d enabled); want 48 (48)", res.Rules, res.EnabledRules)
+	}
+}
+
+// BenchmarkLoadStock measures loading and compiling falco_rules.yaml, what
+// a reload pays before it swaps rulesets.
+func BenchmarkLoadStock(b *testing.B) {
+	p := testutil.Upstream(b, "rules/falco_rules.yaml")
+	data, err := os.ReadFile(p)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		if _, _, err := Load(LoadOptions{Contents: []Content{{Name: "falco_rules.yaml", Data: data}}}); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
