@@ -144,6 +144,12 @@ struct pt_regs___arm64 {
 	__s32 syscallno;
 } __attribute__((preserve_access_index));
 
+/* bpf_rdonly_cast (6.2+) turns an address into a BTF pointer, so chains
+ * of fields become plain loads instead of one helper call each. Older
+ * kernels take the probe-read path. */
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym __weak;
+#define have_rdonly_cast() (bpf_rdonly_cast != NULL)
+
 /* Field names that changed across kernel versions. */
 struct kernfs_node___old {
 	struct kernfs_node *parent;
@@ -848,21 +854,40 @@ static __always_inline void put_open_result(struct scratch *s, struct task_struc
 					    __u64 mode, int has_resolve, __u64 resolve)
 {
 	struct file *f = fd_file(t, fd);
-	struct inode *ino = f ? BPF_CORE_READ(f, f_inode) : NULL;
-	if (f && (BPF_CORE_READ(f, f_mode) & FMODE_CREATED))
-		flags |= PPM_O_F_CREATED;
-	int overlay = 0;
-	if (inode_upper(ino, &overlay))
-		flags |= PPM_FD_UPPER_LAYER;
-	else if (overlay)
-		flags |= PPM_FD_LOWER_LAYER;
+	__u64 dev = 0, ino_nr = 0;
+	if (f && have_rdonly_cast()) {
+		struct file *fb = bpf_rdonly_cast(f, bpf_core_type_id_kernel(struct file));
+		struct inode *ino = fb->f_inode;
+		if (fb->f_mode & FMODE_CREATED)
+			flags |= PPM_O_F_CREATED;
+		struct super_block *sb = ino->i_sb;
+		dev = encode_dev(sb->s_dev);
+		ino_nr = ino->i_ino;
+		if (sb->s_magic == OVERLAYFS_SUPER_MAGIC) {
+			int overlay = 0;
+			flags |= inode_upper(BPF_CORE_READ(fb, f_inode), &overlay) ? PPM_FD_UPPER_LAYER : PPM_FD_LOWER_LAYER;
+		}
+	} else if (f) {
+		struct inode *ino = BPF_CORE_READ(f, f_inode);
+		if (BPF_CORE_READ(f, f_mode) & FMODE_CREATED)
+			flags |= PPM_O_F_CREATED;
+		int overlay = 0;
+		if (inode_upper(ino, &overlay))
+			flags |= PPM_FD_UPPER_LAYER;
+		else if (overlay)
+			flags |= PPM_FD_LOWER_LAYER;
+		if (ino) {
+			dev = encode_dev(BPF_CORE_READ(ino, i_sb, s_dev));
+			ino_nr = BPF_CORE_READ(ino, i_ino);
+		}
+	}
 	if (with_flags)
 		put_u64(s, flags);
 	put_u64(s, mode);
 	if (has_resolve)
 		put_u64(s, resolve);
-	put_u64(s, ino ? encode_dev(BPF_CORE_READ(ino, i_sb, s_dev)) : 0);
-	put_u64(s, ino ? BPF_CORE_READ(ino, i_ino) : 0);
+	put_u64(s, dev);
+	put_u64(s, ino_nr);
 }
 
 static __always_inline __u64 sock_id(struct task_struct *t, long fd)

@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"strconv"
 	"syscall"
+	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -39,6 +40,13 @@ var actions = map[string]func(dir string) error{
 }
 
 func runChild(name string) int {
+	// A stuck action must fail loudly, with its stacks, not hang the suite.
+	time.AfterFunc(30*time.Second, func() {
+		buf := make([]byte, 1<<20)
+		n := runtime.Stack(buf, true)
+		fmt.Fprintf(os.Stderr, "child action %s stuck for 30s:\n%s\n", name, buf[:n])
+		os.Exit(99)
+	})
 	runtime.LockOSThread()
 	act, ok := actions[name]
 	if !ok {
