@@ -595,7 +595,7 @@ func (l *loader) loadRule(c *itemCtx, n *yaml.Node) {
 	c.checkKeys(ruleKeys...)
 	ov, ok := c.overrides(
 		[]string{"condition", "output", "desc", "tags", "exceptions"},
-		[]string{"condition", "output", "desc", "priority", "tags", "exceptions", "enabled", "warn_evttypes", "skip-if-unknown-filter", "source", "capture", "capture_duration"})
+		[]string{"condition", "output", "desc", "priority", "tags", "exceptions", "enabled", "warn_evttypes", "skip-if-unknown-filter"})
 	if !ok {
 		return
 	}
@@ -711,7 +711,7 @@ func (l *loader) loadRule(c *itemCtx, n *yaml.Node) {
 			old.enabled = enabled
 		}
 		if hasSource {
-			old.source = source
+			c.l.warnf(nodePos(c.f, c.m.key["source"]), "rule", c.name, "source cannot be changed by an override or append and is ignored")
 		}
 		if hasSkip {
 			old.skipUnknown = skip
