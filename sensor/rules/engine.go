@@ -89,6 +89,9 @@ type Engine struct {
 	rules  []*compiledRule
 	byType [][]int32 // candidate rules per event type
 	any    []int32   // candidates for events of unknown type
+	// matches counts matches per rule (index into rules), for metrics.
+	matches []uint64
+	events  uint64
 }
 
 // NewEngine builds an engine over the ruleset. A source with no compiled
@@ -118,6 +121,7 @@ func (rs *Ruleset) NewEngine(o EngineOptions) (*Engine, error) {
 		}
 		e.rules = append(e.rules, r)
 	}
+	e.matches = make([]uint64, len(e.rules))
 	e.byType = make([][]int32, p.ntypes)
 	for i, r := range e.rules {
 		if r.anyType {
@@ -142,6 +146,7 @@ func (e *Engine) Rules() int { return len(e.rules) }
 func (e *Engine) Process(evt fields.Event, ts time.Time) int {
 	c := e.ctx
 	c.gen++
+	e.events++
 	var cands []int32
 	if t := evt.EventType(); t >= 0 && t < len(e.byType) {
 		cands = e.byType[t]
@@ -155,6 +160,7 @@ func (e *Engine) Process(evt fields.Event, ts time.Time) int {
 			continue
 		}
 		n++
+		e.matches[ri]++
 		if e.opts.OnAlert != nil {
 			e.opts.OnAlert(e.alert(r, evt, ts))
 		}
@@ -177,4 +183,24 @@ func (e *Engine) alert(r *compiledRule, evt fields.Event, ts time.Time) *alert.A
 		Output:       out,
 		OutputFields: ofs,
 	}
+}
+
+// Stats are an engine's counters since it was created.
+type Stats struct {
+	Events uint64
+	// Matches counts matches per rule name; rules that never matched are
+	// absent.
+	Matches map[string]uint64
+}
+
+// Stats returns the engine's counters. Call it from the goroutine that
+// calls Process.
+func (e *Engine) Stats() Stats {
+	st := Stats{Events: e.events, Matches: map[string]uint64{}}
+	for i, n := range e.matches {
+		if n > 0 {
+			st.Matches[e.rules[i].info.Name] += n
+		}
+	}
+	return st
 }

@@ -128,3 +128,18 @@ func TestEventTypeFolding(t *testing.T) {
 		t.Errorf("event types %v", r.EventTypes)
 	}
 }
+
+func TestEngineStats(t *testing.T) {
+	rs := mustLoad(t, base)
+	eng, err := rs.NewEngine(EngineOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng.Process(ev(t, "execve", "proc.name", "bash"), time.Time{})
+	eng.Process(ev(t, "execve", "proc.name", "vim"), time.Time{})
+	eng.Process(ev(t, "execve", "proc.name", "sh"), time.Time{})
+	st := eng.Stats()
+	if st.Events != 3 || st.Matches["Shell"] != 2 || len(st.Matches) != 1 {
+		t.Errorf("stats %+v", st)
+	}
+}
