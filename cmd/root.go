@@ -10,6 +10,7 @@ import (
 
 	"github.com/sakersec/saker/cmd/artifact"
 	"github.com/sakersec/saker/cmd/capture"
+	"github.com/sakersec/saker/cmd/fields"
 	"github.com/sakersec/saker/cmd/index"
 	"github.com/sakersec/saker/cmd/registry"
 	"github.com/sakersec/saker/cmd/rules"
@@ -48,6 +49,7 @@ registries, and runs a Falco-compatible detection sensor built on eBPF.`,
 		rules.NewCmd(f),
 		run.NewCmd(f),
 		capture.NewCmd(f),
+		fields.NewCmd(f),
 	)
 	return root
 }

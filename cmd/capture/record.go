@@ -38,6 +38,10 @@ type RecordOptions struct {
 	// Command, when set, is run once the capture is attached; only its
 	// process tree is recorded, and the recording stops when it exits.
 	Command []string
+	// AllProcesses records every process while Command runs, not only its
+	// tree (for commands whose work happens elsewhere, as `docker run`'s
+	// does in the container runtime).
+	AllProcesses bool
 	// BufferSize is the ring buffer size in bytes (0: the driver's default).
 	BufferSize int
 	// Stdin, Stdout and Stderr are the command's; nil discards.
@@ -80,7 +84,8 @@ or it is interrupted (Ctrl-C).
 rebuild process state from the recorded events only, so keep the events of
 the processes whose fields your rules read (their execve and clone events).`,
 		Example: `  sudo sakerctl capture record shadow.trace -- cat /etc/shadow
-  sudo sakerctl capture record web.trace --duration 30s --filter 'container.id != host'`,
+  sudo sakerctl capture record web.trace --duration 30s --filter 'container.id != host'
+  sudo sakerctl capture record ctr.trace --all --filter "container.id = $ID" -- docker start -a $ID`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.File = args[0]
@@ -112,6 +117,7 @@ the processes whose fields your rules read (their execve and clone events).`,
 	fl.StringVar(&o.Filter, "filter", "", "record only events matching this condition (rules language, syscall fields)")
 	fl.StringArrayVarP(&o.Rules, "rules", "r", nil, "rules file whose macros and lists --filter may use; 'embedded' for Saker's defaults")
 	fl.DurationVar(&o.Duration, "duration", 0, "stop after this long (e.g. 10s); default: until the command exits or Ctrl-C")
+	fl.BoolVar(&o.AllProcesses, "all", false, "with a command, record every process while it runs, not only its process tree (docker run, kubectl exec)")
 	fl.IntVar(&o.BufferSize, "buffer-size", 0, "kernel ring buffer size in bytes, a power of two (default 32 MiB)")
 	return c
 }
@@ -253,7 +259,7 @@ func Record(ctx context.Context, o *RecordOptions) (RecordStats, error) {
 		}
 		st.Seen++
 		p := tbl.Update(&ev)
-		if root != 0 {
+		if root != 0 && !o.AllProcesses {
 			if !tree[ev.PID] {
 				if !tree[ev.PPID] {
 					continue
