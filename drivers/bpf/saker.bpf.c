@@ -648,10 +648,14 @@ static __always_inline void emit(struct scratch *s)
 	__u64 size = sizeof(struct rec_hdr) + (s->pos & (AREA_MAX * 2 - 1));
 	if (size > sizeof(struct rec_hdr) + AREA_MAX)
 		size = sizeof(struct rec_hdr) + AREA_MAX;
+	/* A wake-up costs an irq_work (an IPI: microseconds in a VM), so the
+	 * reader is woken only when the pending data crosses the threshold;
+	 * above it the reader is busy draining, below it its periodic poll
+	 * finds the records. */
 	__u64 flags = BPF_RB_FORCE_WAKEUP;
 	if (wakeup_bytes) {
 		__u64 avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
-		flags = avail + size >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+		flags = avail < wakeup_bytes && avail + size >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
 	}
 	if (bpf_ringbuf_output(&events, s, size, flags) != 0) {
 		__u32 zero = 0;
