@@ -347,12 +347,8 @@ func (cc *compiler) compare(n *condition.CompareNode) (cnode, error) {
 	case *condition.Scalar:
 		lits = []*condition.Scalar{v}
 	case *condition.List:
-		if v.Bare && len(v.Items) == 1 {
-			// An unexpanded bare word after in: a one-item list.
-			lits = v.Items
-		} else {
-			lits = v.Items
-		}
+		// A bare word after in that names no list stays a one-item list.
+		lits = v.Items
 	}
 	m, err := cc.matcher(n, spec, lits)
 	if err != nil {
