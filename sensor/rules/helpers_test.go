@@ -31,9 +31,13 @@ func (mapFactory) NewExtractor(ref fields.Ref) (fields.Extractor, error) {
 	}), nil
 }
 
-func testRegistry() *fields.Registry {
-	return fields.NewRegistry(fields.Syscall().WithExtractors(mapFactory{}), fields.K8sAudit().WithExtractors(mapFactory{}))
-}
+// The test sources are immutable, so tests (and fuzz iterations) share them.
+var (
+	testSyscall = fields.Syscall().WithExtractors(mapFactory{})
+	testReg     = fields.NewRegistry(testSyscall, fields.K8sAudit().WithExtractors(mapFactory{}))
+)
+
+func testRegistry() *fields.Registry { return testReg }
 
 // ev builds an event of a syscall type from key/value pairs; values are
 // string, int64, uint64, bool, netip.Addr or []string.
@@ -41,7 +45,7 @@ func ev(t testing.TB, typ string, kv ...any) *mapEvent {
 	t.Helper()
 	e := &mapEvent{typ: -1, vals: map[string]fields.Value{}}
 	if typ != "" {
-		i, ok := fields.Syscall().EventTypeIndex(typ)
+		i, ok := testSyscall.EventTypeIndex(typ)
 		if !ok {
 			t.Fatalf("unknown event type %s", typ)
 		}
