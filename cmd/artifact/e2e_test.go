@@ -158,4 +158,10 @@ func TestEndToEndTLSAndBasicAuth(t *testing.T) {
 		t.Fatalf("credential store mode %v, want 0600", fi.Mode().Perm())
 	}
 	testEndToEnd(t, e)
+
+	// Debug logs never show the password.
+	_, errOut, code := e.run("--log-level", "debug", "artifact", "install", "my-rules:1.2.0", "--force")
+	if code != 0 || strings.Contains(errOut, "s3cret") {
+		t.Fatalf("debug install: exit %d, password in logs: %v\n%s", code, strings.Contains(errOut, "s3cret"), errOut)
+	}
 }
