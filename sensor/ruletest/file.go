@@ -87,6 +87,14 @@ func Parse(path string, data []byte) (*File, error) {
 		if errors.Is(err, io.EOF) {
 			return nil, fmt.Errorf("%w: %s: the file is empty (want a tests: list)", ErrTestFile, path)
 		}
+		var te *yaml.TypeError
+		if errors.As(err, &te) {
+			msgs := make([]string, len(te.Errors))
+			for i, m := range te.Errors {
+				msgs[i] = path + ":" + typeErrorText(m)
+			}
+			return nil, fmt.Errorf("%w: %s", ErrTestFile, strings.Join(msgs, "; "))
+		}
 		return nil, fmt.Errorf("%w: %s: %s", ErrTestFile, path, strings.TrimPrefix(err.Error(), "yaml: "))
 	}
 	f.Path = path
@@ -113,6 +121,29 @@ func Parse(path string, data []byte) (*File, error) {
 		}
 	}
 	return f, nil
+}
+
+// keysOf lists the keys a test file accepts where yaml names a type.
+var keysOf = map[string]string{
+	"ruletest.File":   "a test file (rules, tests)",
+	"ruletest.Test":   "a test (name, capture, audit_events, rules, rule_matching, expect, forbid, no_other_alerts)",
+	"ruletest.Expect": "an expect entry (rule, count, min_count, output_fields)",
+}
+
+// typeErrorText rewrites yaml.v3's "line N: field K not found in type T"
+// into "N: unknown key K in <what T is> (<its keys>)".
+func typeErrorText(m string) string {
+	rest, ok := strings.CutPrefix(m, "line ")
+	if !ok {
+		return " " + m
+	}
+	line, msg, _ := strings.Cut(rest, ": ")
+	if k, typ, ok := strings.Cut(strings.TrimPrefix(msg, "field "), " not found in type "); ok {
+		if what, ok := keysOf[typ]; ok {
+			return fmt.Sprintf("%s: unknown key %q in %s", line, k, what)
+		}
+	}
+	return line + ": " + msg
 }
 
 func (f *File) check(t *Test, i int) error {

@@ -49,7 +49,7 @@ type Options struct {
 func RunFile(ctx context.Context, path string, o Options) []Result {
 	f, err := Load(path)
 	if err != nil {
-		return []Result{{File: path, Name: "(load)", Failures: []string{err.Error()}, Alerts: map[string]int{}}}
+		return []Result{{File: path, Name: "(the file does not load)", Failures: []string{err.Error()}, Alerts: map[string]int{}}}
 	}
 	out := make([]Result, 0, len(f.Tests))
 	for i := range f.Tests {
