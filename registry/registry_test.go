@@ -174,3 +174,16 @@ func TestRetryAfter(t *testing.T) {
 		t.Errorf("404 retried after %v", d)
 	}
 }
+
+func TestPlainHTTPRegistryNeedsTheFlag(t *testing.T) {
+	reg := testregistry.New(t, testregistry.Options{})
+	c, _ := New(Options{})
+	err := c.Ping(context.Background(), reg.Host)
+	if !errors.Is(err, ErrUnreachable) || !strings.Contains(err.Error(), "--plain-http") {
+		t.Fatalf("HTTPS to a plain-HTTP registry: %v, want a hint about --plain-http", err)
+	}
+	c, _ = New(Options{PlainHTTPHosts: []string{reg.Host}})
+	if err := c.Ping(context.Background(), reg.Host); err != nil {
+		t.Fatalf("registry.plainHTTP: %v", err)
+	}
+}
