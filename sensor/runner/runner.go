@@ -149,6 +149,9 @@ func (r *Runner) Process(ev *event.Event) {
 		}
 	}
 	p := r.o.State.Update(ev)
+	if state.IsSnapshot(ev) {
+		return // state a recording starts with, not an event
+	}
 	r.sev.Set(ev, p)
 	r.engine.Process(&r.sev, time.Unix(0, ev.TS))
 }

@@ -314,6 +314,14 @@ func Setup(o SetupOptions) (*Sensor, error) {
 			return nil, err
 		}
 		s.record = w
+		if replay == "" {
+			// The recording starts with the processes and files that
+			// already exist, so that a replay knows them.
+			if err := st.Snapshot(time.Now().UnixNano(), w.Write); err != nil {
+				closeAll()
+				return nil, fmt.Errorf("trace file %s: %w", o.WriteFile, err)
+			}
+		}
 	}
 	r, err := New(Options{
 		Source: s.source, Rules: rs, State: st, Outputs: om, Append: ap, Record: s.record, Hostname: Hostname(),
