@@ -21,10 +21,13 @@
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
 
-#define AREA_MAX (1 << 15) /* argument area; every type's worst case fits */
+#define AREA_MAX (1 << 16) /* argument area; every type's worst case fits */
 #define AREA_MASK (AREA_MAX - 1)
 #define STR_MAX 4096 /* one string, path or list argument */
 #define STR_MASK (STR_MAX - 1)
+/* The environment gets more room: tools correlate processes through it
+ * (event-generator's FALCO_EVENT_GENERATOR_TEST_ID comes last). */
+#define ENV_MAX 16384
 #define CGROUP_MAX 1024
 #define PATH_COMPONENTS 48
 #define CGROUP_LEVELS 16
@@ -260,16 +263,17 @@ static __always_inline void put_kernel_str(struct scratch *s, const void *kptr, 
 	put_len(s, p, n & STR_MASK);
 }
 
-/* A block of user memory [start, end), truncated to STR_MAX - 1 bytes. */
-static __always_inline void put_user_block(struct scratch *s, __u64 start, __u64 end)
+/* A block of user memory [start, end), truncated to max - 1 bytes (max a
+ * power of two). */
+static __always_inline void put_user_block(struct scratch *s, __u64 start, __u64 end, __u32 max)
 {
 	__u32 p = s->pos & AREA_MASK;
 	__u64 n = 0;
 	if (start && end > start) {
 		n = end - start;
-		if (n > STR_MAX - 1)
-			n = STR_MAX - 1;
-		n &= STR_MASK;
+		if (n > max - 1)
+			n = max - 1;
+		n &= max - 1;
 		if (bpf_probe_read_user(&s->area[p + 2], n, (void *)start) != 0)
 			n = 0;
 	}
@@ -678,7 +682,7 @@ static __always_inline void put_argv(struct scratch *s, struct mm_struct *mm)
 	long l = n > 0 ? n - 1 : 0;
 	put_len(s, p, l & STR_MASK);
 	/* args: argv[1:] */
-	put_user_block(s, n > 0 ? start + n : 0, end);
+	put_user_block(s, n > 0 ? start + n : 0, end, STR_MAX);
 }
 
 /* exe, args, cwd, cgroups (tid, pid, ptid and comm come from the header). */
@@ -736,7 +740,7 @@ static __always_inline void put_exec(struct scratch *s, struct task_struct *t, _
 {
 	struct mm_struct *mm = BPF_CORE_READ(t, mm);
 	if (mm)
-		put_user_block(s, BPF_CORE_READ(mm, env_start), BPF_CORE_READ(mm, env_end));
+		put_user_block(s, BPF_CORE_READ(mm, env_start), BPF_CORE_READ(mm, env_end), ENV_MAX);
 	else
 		put_empty(s);
 	put_u64(s, tty_of(t));

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 	"unsafe"
@@ -217,7 +218,10 @@ func actExec(dir string) error {
 	if err := unix.Chdir(dir); err != nil {
 		return err
 	}
-	env := []string{childEnv + "=noop", "SAKER_MARK=exec-env", "SAKER_TMP=" + dir}
+	// A long environment: what comes last (as event-generator's test id
+	// does) must still be captured.
+	env := []string{childEnv + "=noop", "SAKER_MARK=exec-env", "SAKER_TMP=" + dir,
+		"SAKER_PAD=" + strings.Repeat("x", 9000), "SAKER_LAST=end"}
 	return unix.Exec(exe, []string{"saker-argv0", "-test.run=^$", "second arg"}, env)
 }
 

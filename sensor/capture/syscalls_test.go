@@ -229,7 +229,7 @@ func TestExecve(t *testing.T) {
 		"cwd":             dir,
 		"filename":        exe,
 		"trusted_exepath": exe,
-		"env":             childEnv + "=noop SAKER_MARK=exec-env SAKER_TMP=" + dir,
+		"env":             childEnv + "=noop SAKER_MARK=exec-env SAKER_TMP=" + dir + " SAKER_PAD=" + strings.Repeat("x", 9000) + " SAKER_LAST=end",
 		"cgroups":         "cgroup=" + selfCgroup(t),
 		"tid":             strconv.FormatInt(pid, 10),
 		"ptid":            strconv.Itoa(os.Getpid()),
