@@ -70,6 +70,10 @@ type Installer struct {
 	Engine   Engine
 	// Now returns the install time; nil means time.Now.
 	Now func() time.Time
+	// Verify, if set, is called for every artifact to install (asked for
+	// or dependency) after resolution and before anything is downloaded;
+	// an error stops the install. Signature verification plugs in here.
+	Verify func(ctx context.Context, a *Artifact) error
 }
 
 // Installed is the outcome for one artifact.
@@ -145,6 +149,13 @@ func (in *Installer) Install(ctx context.Context, refs []string, opts InstallOpt
 		}
 	}
 
+	if in.Verify != nil {
+		for _, p := range plan {
+			if err := in.Verify(ctx, p.art); err != nil {
+				return nil, err
+			}
+		}
+	}
 	defer func() {
 		for _, p := range plan {
 			if p.staging != "" {

@@ -2,6 +2,7 @@ package artifacts
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -121,5 +122,29 @@ func TestInstallRemovesStaleStagingDirs(t *testing.T) {
 	}
 	if _, err := os.Stat(fresh); err != nil {
 		t.Fatalf("recent staging dir removed: %v", err)
+	}
+}
+
+func TestVerifyHookRunsBeforeDownload(t *testing.T) {
+	ctx := context.Background()
+	reg, c := testClient(t)
+	ref := reg.Ref("rules/v", "1.0.0")
+	pushRules(t, c, ref, "1.0.0", map[string]string{"v.yaml": "- list: v\n"})
+	dest := t.TempDir()
+	var seen []string
+	in := &Installer{Resolver: &Resolver{Registry: c}, State: OpenState(t.TempDir()), Engine: DefaultEngine(),
+		Verify: func(_ context.Context, a *Artifact) error {
+			seen = append(seen, a.Digest)
+			if a.Repo() == nil || a.Entry != nil {
+				t.Errorf("artifact %+v: want a repository and no index entry for a full ref", a)
+			}
+			return errors.New("signature rejected")
+		}}
+	_, err := in.Install(ctx, []string{ref}, InstallOptions{Dirs: map[Type]string{Rulesfile: dest}})
+	if err == nil || err.Error() != "signature rejected" || len(seen) != 1 {
+		t.Fatalf("install with a rejecting verifier: %v (calls %d)", err, len(seen))
+	}
+	if entries, _ := os.ReadDir(dest); len(entries) != 0 {
+		t.Fatalf("files written despite the verifier: %v", entries)
 	}
 }

@@ -111,9 +111,16 @@ type Artifact struct {
 	Platforms      []string           `json:"platforms,omitempty"`
 	ManifestDigest string             `json:"manifestDigest"`
 	Layer          ocispec.Descriptor `json:"layer"`
+	// Entry is the index entry the name resolved through (nil for a full
+	// reference); its Signature says how to verify the artifact.
+	Entry *index.Entry `json:"-"`
 
 	repo *remote.Repository
 }
+
+// Repo is the repository the artifact was resolved in (to read
+// signatures or referrers).
+func (a *Artifact) Repo() *remote.Repository { return a.repo }
 
 // Version is the config's version, else the resolved tag.
 func (a *Artifact) Version() string {
@@ -141,26 +148,32 @@ type ResolveOptions struct {
 // Repo returns the repository of a parsed reference, looking the name up
 // in the indexes if needed.
 func (r *Resolver) Repo(ctx context.Context, ref Ref) (*remote.Repository, string, error) {
+	repo, name, _, err := r.repoEntry(ctx, ref)
+	return repo, name, err
+}
+
+func (r *Resolver) repoEntry(ctx context.Context, ref Ref) (*remote.Repository, string, *index.Entry, error) {
 	repoRef := ref.Repository
 	name := ref.Name
+	var entry *index.Entry
 	if repoRef == "" {
 		if r.Index == nil {
-			return nil, "", fmt.Errorf("%q: %w: no index is available to look the name up (use a full reference)", ref.Name, index.ErrNotFound)
+			return nil, "", nil, fmt.Errorf("%q: %w: no index is available to look the name up (use a full reference)", ref.Name, index.ErrNotFound)
 		}
 		e, err := r.Index.Lookup(ctx, ref.Name)
 		if err != nil {
-			return nil, "", err
+			return nil, "", nil, err
 		}
-		repoRef = e.Ref()
+		repoRef, entry = e.Ref(), e
 	}
 	repo, err := r.Registry.Repository(repoRef)
 	if err != nil {
-		return nil, "", err
+		return nil, "", nil, err
 	}
 	if name == "" {
 		name = lastElem(repo.Reference.Repository)
 	}
-	return repo, name, nil
+	return repo, name, entry, nil
 }
 
 func lastElem(p string) string {
@@ -178,7 +191,7 @@ func (r *Resolver) Resolve(ctx context.Context, raw string, opts ResolveOptions)
 	if err != nil {
 		return nil, err
 	}
-	repo, name, err := r.Repo(ctx, ref)
+	repo, name, entry, err := r.repoEntry(ctx, ref)
 	if err != nil {
 		return nil, err
 	}
@@ -186,7 +199,7 @@ func (r *Resolver) Resolve(ctx context.Context, raw string, opts ResolveOptions)
 	if err != nil {
 		return nil, err
 	}
-	a.Name = name
+	a.Name, a.Entry = name, entry
 	if ref.Name == "" && a.Config.Name != "" {
 		a.Name = a.Config.Name
 	}
