@@ -106,3 +106,21 @@ tests:
 		t.Errorf("failures %q", res[1].Failures)
 	}
 }
+
+// Parse never panics, and what it accepts is checked.
+func FuzzParse(f *testing.F) {
+	f.Add([]byte("rules: [embedded]\ntests:\n  - name: a\n    capture: x.trace\n    expect: [{rule: r, count: 1, output_fields: {fd.name: /etc/shadow}}]\n"))
+	f.Add([]byte("tests: [{audit_events: [e.json], rules: [r.yaml], forbid: [x], no_other_alerts: true}]\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		tf, err := Parse("fuzz.yaml", data)
+		if err != nil {
+			return
+		}
+		for i := range tf.Tests {
+			tc := &tf.Tests[i]
+			if tc.Capture == "" && len(tc.AuditEvents) == 0 || len(tf.rulesOf(tc)) == 0 {
+				t.Fatalf("accepted a test without events or rules: %+v", tc)
+			}
+		}
+	})
+}
