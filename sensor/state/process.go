@@ -43,7 +43,10 @@ type Process struct {
 	// FromScan marks processes found by the /proc scan, whose exec we did
 	// not see.
 	FromScan bool
-	cache    strCache
+	// minimal marks a process built from one event header: /proc did not
+	// have it, so a fork's child side copies the parent instead.
+	minimal bool
+	cache   strCache
 }
 
 // Cmdline returns Falco's proc.cmdline: the name followed by the arguments.

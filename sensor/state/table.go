@@ -46,7 +46,12 @@ type Table struct {
 	}
 	pathBuf []byte
 	freeFDs []*FD
-	mu      sync.Mutex // guards nothing on the event path; serialises Scan
+	// exited is a ring of exited pids: an exited process stays while
+	// exitedKeep newer ones have exited (children and late events may
+	// still name it), then it is removed.
+	exited    []int64
+	exitedPos int
+	mu        sync.Mutex // guards nothing on the event path; serialises Scan
 	// size mirrors len(procs) for readers on other goroutines (metrics).
 	size atomic.Int64
 	// Stats
@@ -170,7 +175,7 @@ func (t *Table) Process(ev *event.Event) *Process {
 			p = t.readProc(ev.PID)
 		}
 		if p == nil {
-			p = &Process{PID: ev.PID, PPID: ev.PPID, LoginUID: -1, Comm: t.internBytes(ev.CommBytes()), StartTS: ev.TS}
+			p = &Process{PID: ev.PID, PPID: ev.PPID, LoginUID: -1, Comm: t.internBytes(ev.CommBytes()), StartTS: ev.TS, minimal: true}
 		}
 		t.put(p)
 	}
@@ -195,7 +200,8 @@ func (t *Table) Update(ev *event.Event) *Process {
 	if ev.Type != event.TypeProcExit && ev.Type != event.TypeUnknown {
 		p.UID, p.GID = ev.UID, ev.GID
 	}
-	if p.PPID == 0 && ev.PPID > 0 {
+	if ev.PPID > 0 && ev.Type != event.TypeProcExit {
+		// The header has the current real parent: it follows reparenting.
 		p.PPID = ev.PPID
 	}
 	ok := !ev.Failed()
@@ -209,8 +215,9 @@ func (t *Table) Update(ev *event.Event) *Process {
 			p = t.clone(p, ev)
 		}
 	case event.TypeProcExit:
-		if ev.TID == ev.PID {
+		if ev.TID == ev.PID && !p.Exited {
 			p.Exited = true
+			t.retire(p.PID)
 		}
 	case event.TypeOpen, event.TypeOpenat, event.TypeOpenat2, event.TypeCreat:
 		if ok {
@@ -323,6 +330,7 @@ func itoa(v int64) string {
 
 func (t *Table) exec(p *Process, ev *event.Event) {
 	p.cache = strCache{}
+	p.minimal = false
 	p.Comm = t.internBytes(ev.CommBytes())
 	if b, ok := ev.Bytes("exe"); ok {
 		p.Exe = t.internBytes(b)
@@ -444,7 +452,7 @@ func (t *Table) clone(p *Process, ev *event.Event) *Process {
 	}
 	// Child side: ev.PID is the child. If the parent's side came first the
 	// child exists; otherwise build it from the parent or the event.
-	if p.FromScan || p.StartTS == 0 || p.PPID != ev.PPID {
+	if p.minimal {
 		if parent := t.procs[ev.PPID]; parent != nil && parent != p {
 			c := parent.cloneFor(ev.PID)
 			c.StartTS = ev.TS
@@ -500,6 +508,31 @@ func (t *Table) resolve(dir string, raw []byte) string {
 	}
 	t.pathBuf = appendClean(t.pathBuf[:0], dir, raw)
 	return t.internBytes(t.pathBuf)
+}
+
+// exitedKeep is how many exited processes the table remembers.
+const exitedKeep = 4096
+
+// retire records that pid exited and removes the process that exited
+// exitedKeep exits ago, if it is still gone.
+func (t *Table) retire(pid int64) {
+	if len(t.exited) < exitedKeep {
+		t.exited = append(t.exited, pid)
+		return
+	}
+	old := t.exited[t.exitedPos]
+	t.exited[t.exitedPos] = pid
+	t.exitedPos = (t.exitedPos + 1) % exitedKeep
+	if p := t.procs[old]; p != nil && p.Exited {
+		t.remove(p)
+	}
+}
+
+// remove deletes p and recycles its descriptors.
+func (t *Table) remove(p *Process) {
+	delete(t.procs, p.PID)
+	p.FDs.Each(t.releaseFD)
+	t.size.Store(int64(len(t.procs)))
 }
 
 // newFD returns a cleared descriptor, reusing closed ones.

@@ -275,3 +275,35 @@ func TestSnapshotRoundTrip(t *testing.T) {
 		t.Errorf("replayed fd %+v", f)
 	}
 }
+
+// Exited processes are removed once enough newer ones have exited, so the
+// table does not grow with every short-lived process.
+func TestExitedProcessesArePurged(t *testing.T) {
+	tb := newTable()
+	for pid := int64(1000); pid < 1000+exitedKeep+100; pid++ {
+		tb.Update(mk(t, event.TypeExecve, pid, 1, 0, map[string]any{"exe": "x"}))
+		tb.Update(mk(t, event.TypeOpenat, pid, 1, 3, map[string]any{"dirfd": int64(-100), "name": "/tmp/f", "flags": int64(event.OpenRead)}))
+		tb.Update(mk(t, event.TypeProcExit, pid, 1, 0, nil))
+	}
+	if tb.Len() > exitedKeep+1 {
+		t.Errorf("table holds %d processes after %d exits", tb.Len(), exitedKeep+100)
+	}
+	if tb.Get(1000) != nil {
+		t.Error("oldest exited process still present")
+	}
+	if p := tb.Get(1000 + exitedKeep + 99); p == nil || !p.Exited {
+		t.Error("recently exited process forgotten too early")
+	}
+}
+
+// Offline (a replay), the child side of a fork seen before the parent's
+// side still inherits the parent's state.
+func TestChildSideFirstInheritsParent(t *testing.T) {
+	tb := newTable()
+	tb.Update(mk(t, event.TypeExecve, 10, 1, 0, map[string]any{"exe": "nginx", "args": []string{"-g"}, "cwd": "/srv", "env": []string{"A=1"}}))
+	tb.Update(mk(t, event.TypeOpenat, 10, 1, 4, map[string]any{"dirfd": int64(-100), "name": "/var/log/a", "flags": int64(event.OpenWrite)}))
+	c := tb.Update(mk(t, event.TypeClone, 11, 10, 0, map[string]any{"exe": "nginx", "cwd": "/srv"}))
+	if c.PID != 11 || c.PPID != 10 || c.CmdlineString() != "test -g" || c.EnvString() != "A=1" || c.FDs.Get(4) == nil {
+		t.Errorf("child %+v", c)
+	}
+}
