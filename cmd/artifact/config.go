@@ -17,7 +17,7 @@ func newConfigCmd(f *cli.Factory) *cobra.Command {
 		Short: "Print an artifact's config layer (name, version, dependencies, requirements) as JSON",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			res, err := newResolver(f, fl)
+			res, err := regcmd.NewResolver(f, fl)
 			if err != nil {
 				return err
 			}

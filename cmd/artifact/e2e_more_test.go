@@ -78,7 +78,7 @@ func TestInstallRefsFromConfigPullAndList(t *testing.T) {
 
 	// registry pull extracts without installing.
 	dest := filepath.Join(t.TempDir(), "pulled")
-	e.ok(append([]string{"registry", "pull", e.reg.Ref("plugins/myplugin", "1"), "--dest", dest, "--platform", "linux/" + otherArch()}, e.transport...)...)
+	e.ok(append([]string{"registry", "pull", "myplugin:1", "--dest", dest, "--platform", "linux/" + otherArch()}, e.transport...)...)
 	if got := readFile(t, filepath.Join(dest, "libmyplugin.so")); got != "plugin for other" {
 		t.Fatalf("pulled %q, want the other platform's build", got)
 	}

@@ -49,7 +49,7 @@ func runInfo(ctx context.Context, f *cli.Factory, o *InfoOptions) error {
 	if err := cli.ValidateOutput(o.Output); err != nil {
 		return err
 	}
-	res, err := newResolver(f, o.Transport)
+	res, err := regcmd.NewResolver(f, o.Transport)
 	if err != nil {
 		return err
 	}

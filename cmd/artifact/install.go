@@ -4,13 +4,11 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"sync"
 
 	"github.com/spf13/cobra"
 
 	"github.com/sakersec/saker/artifacts"
 	regcmd "github.com/sakersec/saker/cmd/registry"
-	"github.com/sakersec/saker/index"
 	"github.com/sakersec/saker/internal/cli"
 	"github.com/sakersec/saker/registry"
 )
@@ -128,30 +126,12 @@ func runInstall(ctx context.Context, f *cli.Factory, o *InstallOptions) error {
 	return nil
 }
 
-// newResolver builds a resolver on the configured registries and indexes.
-// The index store is opened only when a name must be looked up, so full
-// references work whatever state the indexes are in.
-func newResolver(f *cli.Factory, fl registry.Flags) (*artifacts.Resolver, error) {
-	cfg, err := f.Config()
-	if err != nil {
-		return nil, err
-	}
-	client, err := registry.NewFromConfig(cfg, fl, f.Logger())
-	if err != nil {
-		return nil, err
-	}
-	idx := &lazyIndex{open: func() (*index.Store, error) {
-		return index.OpenStore(index.OptionsFromConfig(cfg, f.Logger()))
-	}}
-	return &artifacts.Resolver{Registry: client, Index: idx, Logger: f.Logger()}, nil
-}
-
 func newInstaller(f *cli.Factory, fl registry.Flags) (*artifacts.Installer, error) {
 	cfg, err := f.Config()
 	if err != nil {
 		return nil, err
 	}
-	res, err := newResolver(f, fl)
+	res, err := regcmd.NewResolver(f, fl)
 	if err != nil {
 		return nil, err
 	}
@@ -162,33 +142,4 @@ func newInstaller(f *cli.Factory, fl registry.Flags) (*artifacts.Installer, erro
 		Logger:   f.Logger(),
 		Engine:   artifacts.DefaultEngine(),
 	}, nil
-}
-
-// lazyIndex opens the index store on first use.
-type lazyIndex struct {
-	open  func() (*index.Store, error)
-	once  sync.Once
-	store *index.Store
-	err   error
-}
-
-func (l *lazyIndex) get() (*index.Store, error) {
-	l.once.Do(func() { l.store, l.err = l.open() })
-	return l.store, l.err
-}
-
-func (l *lazyIndex) Lookup(ctx context.Context, name string) (*index.Entry, error) {
-	s, err := l.get()
-	if err != nil {
-		return nil, err
-	}
-	return s.Lookup(ctx, name)
-}
-
-func (l *lazyIndex) Entries(ctx context.Context) ([]index.Entry, error) {
-	s, err := l.get()
-	if err != nil {
-		return nil, err
-	}
-	return s.Entries(ctx)
 }

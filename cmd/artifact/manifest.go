@@ -18,7 +18,7 @@ func newManifestCmd(f *cli.Factory) *cobra.Command {
 		Short: "Print an artifact's manifest (an image index for plugins) as JSON",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			res, err := newResolver(f, fl)
+			res, err := regcmd.NewResolver(f, fl)
 			if err != nil {
 				return err
 			}

@@ -24,7 +24,8 @@ func newPullCmd(f *cli.Factory, runF func(context.Context, *PullOptions) error) 
 	c := &cobra.Command{
 		Use:   "pull REF",
 		Short: "Download an artifact and extract its files, without installing it",
-		Long: `Download the artifact REF (HOST/REPOSITORY[:TAG|@DIGEST]) and extract its layer into
+		Long: `Download the artifact REF (an index name or HOST/REPOSITORY, with :TAG, a semver
+constraint or @DIGEST) and extract its layer into
 --dest. The layer's digest is verified and the archive checked before any file is written.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -42,12 +43,12 @@ func newPullCmd(f *cli.Factory, runF func(context.Context, *PullOptions) error) 
 }
 
 func runPull(ctx context.Context, f *cli.Factory, o *PullOptions) error {
-	client, err := NewClient(f, o.Transport)
+	res, err := NewResolver(f, o.Transport)
 	if err != nil {
 		return err
 	}
 	in := &artifacts.Installer{
-		Resolver: &artifacts.Resolver{Registry: client, Logger: f.Logger()},
+		Resolver: res,
 		Tracker:  Progress(f),
 		Logger:   f.Logger(),
 	}
