@@ -92,3 +92,17 @@ func TestInstallRefsFromConfigPullAndList(t *testing.T) {
 		t.Fatalf("plugin manifest:\n%s", man)
 	}
 }
+
+func TestAssetInstallsIntoAssetsDir(t *testing.T) {
+	e := newEnv(t, testregistry.Options{})
+	ref := e.reg.Ref("assets/geo", "0.1.0")
+	e.push(ref, writeFile(t, filepath.Join(t.TempDir(), "geo.mmdb"), "geo data"), "--type", "asset", "--version", "0.1.0")
+	e.install(ref)
+	if got := readFile(t, filepath.Join(e.assets, "geo.mmdb")); got != "geo data" {
+		t.Fatalf("asset = %q", got)
+	}
+	if st := e.installed(); st["geo"].Type != "asset" {
+		t.Fatalf("state: %+v", st)
+	}
+	e.installFails("artifact type not allowed", ref, "--allowed-types", "rulesfile,plugin")
+}
