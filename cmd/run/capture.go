@@ -30,6 +30,9 @@ func (s *driverSource) Read(ev *event.Event) error { return s.r.ReadInto(ev) }
 
 func (s *driverSource) Drops() (uint64, error) { return s.r.Drops() }
 
+// SetTypes changes the in-kernel filter (a rules reload).
+func (s *driverSource) SetTypes(ts []event.Type) error { return s.d.SetInterest(ts) }
+
 // Close stops the reader, then detaches and unloads the driver. Safe to
 // call more than once.
 func (s *driverSource) Close() error {

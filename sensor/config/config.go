@@ -260,6 +260,7 @@ type FalcoLibs struct {
 func Default() *Config {
 	return &Config{
 		RulesFiles:                      append([]string(nil), DefaultRulesFiles...),
+		WatchConfigFiles:                true,
 		Engine:                          Engine{Kind: "modern_ebpf", ModernEBPF: EngineBPF{BufSizePreset: 4}},
 		Priority:                        "debug",
 		JSONIncludeOutputProperty:       true,

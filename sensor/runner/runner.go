@@ -56,8 +56,14 @@ type Options struct {
 type Runner struct {
 	o      Options
 	engine *rules.Engine
-	sev    syscall.Event
-	ev     event.Event
+	eo     rules.EngineOptions
+	// pending is a new engine (a rules reload) the loop picks up before
+	// its next event; rules counts the current engine's rules for readers
+	// on other goroutines.
+	pending atomic.Pointer[rules.Engine]
+	nrules  atomic.Int64
+	sev     syscall.Event
+	ev      event.Event
 
 	events  atomic.Uint64
 	alerts  atomic.Uint64
@@ -86,15 +92,30 @@ func New(o Options) (*Runner, error) {
 	if err != nil {
 		return nil, err
 	}
-	r.engine = eng
+	r.engine, r.eo = eng, eo
+	r.nrules.Store(int64(eng.Rules()))
 	r.sev.State = o.State
 	r.sev.Hostname = o.Hostname
 	r.sev.StartTS = r.started.UnixNano()
 	return r, nil
 }
 
-// Rules returns the number of rules the engine evaluates.
-func (r *Runner) Rules() int { return r.engine.Rules() }
+// Rules returns the number of rules the engine evaluates. Safe for
+// concurrent use.
+func (r *Runner) Rules() int { return int(r.nrules.Load()) }
+
+// SetRules switches to rs: the event loop starts using it at its next
+// event, so no event is evaluated by a half-built engine. Safe for
+// concurrent use.
+func (r *Runner) SetRules(rs *rules.Ruleset) error {
+	e, err := rs.NewEngine(r.eo)
+	if err != nil {
+		return err
+	}
+	r.pending.Store(e)
+	r.nrules.Store(int64(e.Rules()))
+	return nil
+}
 
 func (r *Runner) onAlert(a *alert.Alert) {
 	if r.o.Append != nil {
@@ -151,6 +172,10 @@ func (r *Runner) Process(ev *event.Event) {
 	p := r.o.State.Update(ev)
 	if state.IsSnapshot(ev) {
 		return // state a recording starts with, not an event
+	}
+	if e := r.pending.Load(); e != nil {
+		r.engine = e
+		r.pending.CompareAndSwap(e, nil)
 	}
 	r.sev.Set(ev, p)
 	r.engine.Process(&r.sev, time.Unix(0, ev.TS))

@@ -371,6 +371,9 @@ func (s *Sensor) Run(ctx context.Context) error {
 		}
 	}
 	s.log.Info("sensor running", "rules", s.Runner.Rules(), "rules_from", strings.Join(s.RulesSource, ", "), "event_types", len(s.Types))
+	if s.o.ReplayFile == "" && cfg.Engine.Kind != "replay" {
+		go s.watchRules(ctx, cfg.WatchConfigFiles)
+	}
 	loopErr := make(chan error, 1)
 	go func() { loopErr <- s.Runner.Run(ctx) }()
 	var err error
