@@ -266,8 +266,7 @@ func (c *Client) credential(ctx context.Context, hostport string) (auth.Credenti
 	if c.store != nil {
 		cred, err := credentials.Credential(c.store)(ctx, hostport)
 		if err != nil {
-			// A broken credential helper must not leak what it printed.
-			return auth.EmptyCredential, fmt.Errorf("credential store for %s: %w", hostport, errors.Unwrap(err))
+			return auth.EmptyCredential, fmt.Errorf("credential store %s for %s: %w", c.opts.CredentialsFile, hostport, err)
 		}
 		return cred, nil
 	}
