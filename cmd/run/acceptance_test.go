@@ -16,6 +16,7 @@ import (
 
 	"github.com/sakersec/saker/internal/testutil"
 	"github.com/sakersec/saker/sensor/alert"
+	"github.com/sakersec/saker/sensor/defaults"
 	"github.com/sakersec/saker/sensor/runner"
 )
 
@@ -426,5 +427,47 @@ func TestAcceptanceRecordReplay(t *testing.T) {
 	// snapshot the recording starts with.
 	if p := fieldOf(got, "proc.pname"); p == nil || p == "" {
 		t.Errorf("parent unknown in the replay (pid %d): %v", pid, got.Output)
+	}
+}
+
+// Saker's embedded rules (what `sudo make run` uses) fire on real
+// behaviour.
+func TestAcceptanceEmbeddedDefaults(t *testing.T) {
+	testutil.NeedBPF(t)
+	rulesFile := filepath.Join(t.TempDir(), "saker_rules.yaml")
+	if err := os.WriteFile(rulesFile, defaults.Rules, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	col, _ := startSensor(t, rulesFile)
+
+	pid := run(t, "/", "cat", "/etc/shadow")
+	a := col.wait(t, "Sensitive file read by untrusted program", pidIs(pid))
+	expectFields(t, a, map[string]any{"fd.name": "/etc/shadow", "proc.name": "cat", "container.name": "host"})
+
+	devFile := fmt.Sprintf("/dev/saker-acceptance-%d", os.Getpid())
+	defer os.Remove(devFile)
+	pid = run(t, "/", "touch", devFile)
+	a = col.wait(t, "Regular file created in dev", pidIs(pid))
+	expectFields(t, a, map[string]any{"fd.name": devFile})
+
+	logf := fmt.Sprintf("/var/log/saker-acceptance-defaults-%d.log", os.Getpid())
+	os.WriteFile(logf, []byte("x\n"), 0o644)
+	defer os.Remove(logf)
+	pid = run(t, "/", "sh", "-c", ": > "+logf)
+	col.wait(t, "Log file truncated", pidIs(pid))
+
+	link := filepath.Join(t.TempDir(), "l")
+	pid = run(t, "/", "ln", "-s", "/etc/shadow", link)
+	col.wait(t, "Symlink to sensitive file", pidIs(pid))
+
+	self, _ := os.Executable()
+	cmd := exec.Command(self, "-test.run=^$")
+	cmd.Env = append(os.Environ(), memfdHelperEnv+"=1")
+	if err := cmd.Run(); err != nil {
+		t.Fatal(err)
+	}
+	a = col.wait(t, "Program run from memory", pidIs(cmd.Process.Pid))
+	if a.Priority != alert.PriorityCritical {
+		t.Errorf("priority %s", a.Priority)
 	}
 }
