@@ -38,6 +38,22 @@ type Options struct {
 	ExtraSinks []outputs.Sink
 	// Started, when set, receives the sensor once it is set up.
 	Started func(*runner.Sensor)
+	// NewLogger, when set, replaces Logger by one at falco.yaml's
+	// log_level.
+	NewLogger func(level string) (*slog.Logger, error)
+}
+
+// falcoLogLevel maps Falco's log levels onto slog's.
+func falcoLogLevel(l string) string {
+	switch strings.ToLower(l) {
+	case "debug", "trace":
+		return "debug"
+	case "warning", "warn":
+		return "warn"
+	case "error", "critical", "alert", "emergency", "fatal":
+		return "error"
+	}
+	return "info"
 }
 
 // openCapture is the embedded eBPF driver (capture.go).
@@ -67,6 +83,12 @@ rules when none are installed; alerts on stdout; the webserver on :8765 with
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			o.Stdout = f.IO.Out
 			o.Logger = f.Logger()
+			if fl := cmd.Flag("log-level"); fl == nil || !fl.Changed {
+				// Without --log-level, falco.yaml's log_level decides.
+				o.NewLogger = func(level string) (*slog.Logger, error) {
+					return cli.NewLogger(f.IO.ErrOut, falcoLogLevel(level), f.Options.LogFormat)
+				}
+			}
 			return Run(cmd.Context(), o)
 		},
 	}
@@ -94,6 +116,11 @@ func Run(ctx context.Context, o *Options) error {
 	}
 	if err != nil {
 		return err
+	}
+	if o.NewLogger != nil && cfg.LogLevel != "" {
+		if l, err := o.NewLogger(cfg.LogLevel); err == nil {
+			log = l
+		}
 	}
 	if o.DryRun {
 		rs, res, from, err := runner.LoadRules(cfg, log)
