@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -209,4 +210,20 @@ func TestBufferSize(t *testing.T) {
 	if cfg.BufferSize() != 64<<20 {
 		t.Errorf("preset 7 = %d", cfg.BufferSize())
 	}
+}
+
+// Arbitrary -o overrides and files never panic: they load or fail with
+// ErrInvalid.
+func FuzzLoad(f *testing.F) {
+	f.Add("json_output: true\nhttp_output: {enabled: false}\n", "append_output[].extra_fields[]=proc.env")
+	f.Add("rules_files: [a]\n", "rules_files[0]=b")
+	f.Add("- x\n", "a.b[3].c=[1,2]")
+	f.Fuzz(func(t *testing.T, body, override string) {
+		p := filepath.Join(t.TempDir(), "falco.yaml")
+		os.WriteFile(p, []byte(body), 0o644)
+		_, _, err := Load(LoadOptions{File: p, Overrides: []string{override}})
+		if err != nil && !errors.Is(err, ErrInvalid) {
+			t.Fatalf("error not wrapping ErrInvalid: %v", err)
+		}
+	})
 }

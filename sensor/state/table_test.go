@@ -307,3 +307,14 @@ func TestChildSideFirstInheritsParent(t *testing.T) {
 		t.Errorf("child %+v", c)
 	}
 }
+
+func FuzzContainerIDFromCgroup(f *testing.F) {
+	f.Add("/system.slice/docker-" + id64 + ".scope")
+	f.Add("/docker/" + id64[:40])
+	f.Fuzz(func(t *testing.T, p string) {
+		id, rt := ContainerIDFromCgroup([]byte(p))
+		if (id == "") != (rt == "") || (id != "" && (len(id) < minTruncatedID || len(id) > 64 || !isHex(id))) {
+			t.Fatalf("%q -> %q %q", p, id, rt)
+		}
+	})
+}
