@@ -118,22 +118,26 @@ func BenchmarkOverhead(b *testing.B) {
 			c := startBenchCapture(b, set.types, 32<<20, func(*event.Event) bool { return false })
 			runtime.LockOSThread()
 			defer runtime.UnlockOSThread()
-			const batch = 20000
+			// Short alternating batches, many rounds: load on the machine
+			// drifts, and both sides should see the same drift.
+			const batch, rounds = 2000, 25
 			var on, off time.Duration
 			openClose(batch) // warm up
 			for b.Loop() {
-				t0 := threadCPU()
-				openClose(batch)
-				off += threadCPU() - t0
-				if err := c.drv.Attach(); err != nil {
-					b.Fatal(err)
+				for r := 0; r < rounds; r++ {
+					t0 := threadCPU()
+					openClose(batch)
+					off += threadCPU() - t0
+					if err := c.drv.Attach(); err != nil {
+						b.Fatal(err)
+					}
+					t0 = threadCPU()
+					openClose(batch)
+					on += threadCPU() - t0
+					c.drv.Detach()
 				}
-				t0 = threadCPU()
-				openClose(batch)
-				on += threadCPU() - t0
-				c.drv.Detach()
 			}
-			n := float64(b.N * batch)
+			n := float64(b.N * batch * rounds)
 			b.ReportMetric(float64(on)/float64(off), "x-overhead")
 			b.ReportMetric(float64(off.Nanoseconds())/n, "cpu-ns/open+close-off")
 			b.ReportMetric(float64(on.Nanoseconds())/n, "cpu-ns/open+close-on")
