@@ -121,12 +121,12 @@ func TestSnapshotBuild(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &info); err != nil {
 		t.Fatalf("version -o json: %v\n%s", err, out)
 	}
-	if !strings.Contains(info.Version, "-snapshot+") {
-		t.Errorf("version %q, want goreleaser's snapshot version (X.Y.Z-snapshot+COMMIT)", info.Version)
+	if !strings.Contains(info.Version, "-snapshot-") {
+		t.Errorf("version %q, want goreleaser's snapshot version (X.Y.Z-snapshot-COMMIT)", info.Version)
 	}
 	// The stamped commit is this checkout's HEAD at build time; others may
 	// have committed since, so it must be HEAD or one of its ancestors.
-	if _, err := run(t, "git", "merge-base", "--is-ancestor", info.Commit, "HEAD"); err != nil || !strings.HasSuffix(info.Version, "+"+info.Commit) {
+	if _, err := run(t, "git", "merge-base", "--is-ancestor", info.Commit, "HEAD"); err != nil || !strings.HasSuffix(info.Version, "-"+info.Commit) {
 		t.Errorf("commit %q (version %q) is not a commit of this checkout's HEAD: %v", info.Commit, info.Version, err)
 	} else {
 		commitDate, err := run(t, "git", "show", "-s", "--format=%cI", info.Commit)
