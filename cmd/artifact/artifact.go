@@ -22,6 +22,7 @@ func NewCmd(f *cli.Factory) *cobra.Command {
 		newManifestCmd(f),
 		newInstallCmd(f),
 		newUninstallCmd(f),
+		newFollowCmd(f),
 	)
 	return c
 }
