@@ -205,8 +205,9 @@ func TestDefaults(t *testing.T) {
 	if len(cfg.Indexes) != 1 || cfg.Indexes[0].Name != "falcosecurity" {
 		t.Errorf("indexes %+v, want the falcosecurity index", cfg.Indexes)
 	}
-	if cfg.Artifact.Follow.Every != "6h" || cfg.Registry.Creds.Config != "" {
-		t.Errorf("follow.every %q, creds %q; want 6h and no credentials file", cfg.Artifact.Follow.Every, cfg.Registry.Creds.Config)
+	if cfg.Artifact.Follow.Every != "6h" || cfg.Artifact.Follow.StartupBehavior != "jitter" || cfg.Registry.Creds.Config != "" {
+		t.Errorf("follow.every %q, startupBehavior %q, creds %q; want 6h, jitter and no credentials file",
+			cfg.Artifact.Follow.Every, cfg.Artifact.Follow.StartupBehavior, cfg.Registry.Creds.Config)
 	}
 }
 

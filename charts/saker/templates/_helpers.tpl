@@ -98,7 +98,7 @@ land where the sensor reads them.
 {{- define "saker.sakerctlConfig" -}}
 {{- $cfg := deepCopy (.Values.sakerctl.config | default dict) }}
 {{- $dirs := dict "rulesfilesDir" .Values.paths.rulesfilesDir "pluginsDir" .Values.paths.pluginsDir "stateDir" .Values.paths.stateDir }}
-{{- $follow := merge (dict "every" .Values.artifacts.follow.every) $dirs }}
+{{- $follow := merge (dict "every" .Values.artifacts.follow.every "startupBehavior" .Values.artifacts.follow.startupBehavior) $dirs }}
 {{- $gen := dict "artifact" (dict "install" $dirs "follow" $follow) }}
 {{- if include "saker.registrySecretName" . }}
 {{- $_ := set $gen "registry" (dict "creds" (dict "config" (printf "%s/config.json" (include "saker.registryCredsDir" .)))) }}
