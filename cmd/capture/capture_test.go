@@ -155,3 +155,23 @@ func TestRecordCommand(t *testing.T) {
 		t.Errorf("a bad --filter must not remove the earlier file: %v", err)
 	}
 }
+
+// Without a command the recording stops after --duration.
+func TestRecordDuration(t *testing.T) {
+	testutil.NeedBPF(t)
+	file := filepath.Join(t.TempDir(), "quiet.trace")
+	_, errOut, code := runCLI(t, "capture", "record", file, "--duration", "300ms", "--filter", "proc.name = saker-no-such")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if !strings.Contains(errOut, "trace file written") || !strings.Contains(errOut, "events=0") {
+		t.Errorf("stderr: %s", errOut)
+	}
+	out, errOut, code := runCLI(t, "capture", "read", file)
+	if code != 0 || out != "" {
+		t.Errorf("read: exit %d %q %s", code, out, errOut)
+	}
+	if _, errOut, code := runCLI(t, "capture", "record", file, "--duration", "-1s"); code == 0 || !strings.Contains(errOut, "want a positive duration") {
+		t.Errorf("negative duration: exit %d %q", code, errOut)
+	}
+}

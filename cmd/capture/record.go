@@ -159,6 +159,9 @@ func (s *liveSource) Close() {
 // exits or ctx ends.
 func Record(ctx context.Context, o *RecordOptions) (RecordStats, error) {
 	st := RecordStats{ExitCode: -1}
+	if o.Duration < 0 {
+		return st, fmt.Errorf("--duration %s: want a positive duration such as 10s", o.Duration)
+	}
 	log := o.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -243,7 +246,8 @@ func Record(ctx context.Context, o *RecordOptions) (RecordStats, error) {
 				continue
 			case <-exited:
 			}
-			src.Close()
+			// Only the reader: Record still asks the driver for drops.
+			src.r.Close()
 			return
 		}
 	}()
