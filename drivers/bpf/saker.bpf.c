@@ -430,14 +430,15 @@ static long cgroup_step(__u64 i, void *arg)
 	if (!parent)
 		return 1; /* the root's name is empty */
 	const char *name = BPF_CORE_READ(kn, name);
-	char buf[64];
+	/* Container scopes are long: "cri-containerd-<64 hex>.scope". */
+	char buf[128];
 	long n = bpf_probe_read_kernel_str(buf, sizeof(buf), name);
 	__u32 pos = c->pos;
-	if (n <= 1 || n > 64 || (__u32)n > pos)
+	if (n <= 1 || n > 128 || (__u32)n > pos)
 		return 1;
 	n -= 1;
 	pos -= n;
-	bpf_probe_read_kernel(&s->tmp[pos & STR_MASK], n & 63, buf);
+	bpf_probe_read_kernel(&s->tmp[pos & STR_MASK], n & 127, buf);
 	pos -= 1;
 	s->tmp[pos & STR_MASK] = '/';
 	c->pos = pos;
@@ -445,24 +446,57 @@ static long cgroup_step(__u64 i, void *arg)
 	return 0;
 }
 
-/* cgroups: one list item "cgroup=<cgroup v2 path of the task>". */
-static __noinline void put_cgroups(struct scratch *s, struct task_struct *t)
+/* Appends "prefix<path of kn>\0" at area offset q; returns the new offset. */
+static __always_inline __u32 append_cgroup(struct scratch *s, __u32 q, const char *prefix, __u32 plen, struct kernfs_node *kn)
 {
 	__u32 end = STR_MAX - 1;
-	struct cgroup_ctx c = {.s = s, .kn = BPF_CORE_READ(t, cgroups, dfl_cgrp, kn), .pos = end};
+	struct cgroup_ctx c = {.s = s, .kn = kn, .pos = end};
 	bpf_loop(CGROUP_LEVELS, cgroup_step, &c, 0);
 	__u32 pos = c.pos;
 	if (pos == end) {
 		pos -= 1;
 		s->tmp[pos & STR_MASK] = '/';
 	}
-	const char prefix[] = "cgroup=";
-	__u32 p = s->pos & AREA_MASK;
-	__builtin_memcpy(&s->area[p + 2], prefix, 7);
+	bpf_probe_read_kernel(&s->area[q & AREA_MASK], plen & 15, prefix);
+	q += plen;
 	__u32 n = (end - pos) & (CGROUP_MAX - 1);
-	bpf_probe_read_kernel(&s->area[p + 2 + 7], n, &s->tmp[pos & STR_MASK]);
-	s->area[(p + 2 + 7 + n) & (AREA_MAX * 2 - 1)] = 0;
-	put_len(s, p, 7 + n + 1);
+	bpf_probe_read_kernel(&s->area[q & AREA_MASK], n, &s->tmp[pos & STR_MASK]);
+	q += n;
+	s->area[q & AREA_MASK] = 0;
+	return q + 1;
+}
+
+static __always_inline struct cgroup *subsys_cgroup(struct css_set *cs, __u32 id)
+{
+	struct cgroup_subsys_state *css = NULL;
+	bpf_probe_read_kernel(&css, sizeof(css), __builtin_preserve_access_index(&cs->subsys[id & 15]));
+	return css ? BPF_CORE_READ(css, cgroup) : NULL;
+}
+
+/* cgroups: "cgroup=<cgroup v2 path>", then, on hosts with cgroup v1
+ * hierarchies (where containers live in those), "cpu=<path>" and
+ * "memory=<path>" when they differ from the v2 cgroup. */
+static __noinline void put_cgroups(struct scratch *s, struct task_struct *t)
+{
+	struct css_set *cs = BPF_CORE_READ(t, cgroups);
+	struct cgroup *dfl = BPF_CORE_READ(cs, dfl_cgrp);
+	__u32 p = s->pos & AREA_MASK;
+	__u32 q = p + 2;
+	const char v2[] = "cgroup=";
+	q = append_cgroup(s, q, v2, 7, BPF_CORE_READ(dfl, kn));
+	if (bpf_core_enum_value_exists(enum cgroup_subsys_id, cpu_cgrp_id)) {
+		struct cgroup *cg = subsys_cgroup(cs, bpf_core_enum_value(enum cgroup_subsys_id, cpu_cgrp_id));
+		const char name[] = "cpu=";
+		if (cg && cg != dfl)
+			q = append_cgroup(s, q, name, 4, BPF_CORE_READ(cg, kn));
+	}
+	if (bpf_core_enum_value_exists(enum cgroup_subsys_id, memory_cgrp_id)) {
+		struct cgroup *cg = subsys_cgroup(cs, bpf_core_enum_value(enum cgroup_subsys_id, memory_cgrp_id));
+		const char name[] = "memory=";
+		if (cg && cg != dfl)
+			q = append_cgroup(s, q, name, 7, BPF_CORE_READ(cg, kn));
+	}
+	put_len(s, p, (q - p - 2) & (STR_MAX * 4 - 1));
 }
 
 static __always_inline int inode_upper(struct inode *ino, int *on_overlay)

@@ -36,6 +36,7 @@ var actions = map[string]func(dir string) error{
 	"misc":     actMisc,
 	"ns":       actNamespaces,
 	"overlay":  actOverlay,
+	"cgroup":   actCgroup,
 	"ovl-next": actOverlayNext,
 	"noop":     func(string) error { return nil },
 }
@@ -520,4 +521,17 @@ func actOverlay(dir string) error {
 func actOverlayNext(dir string) error {
 	merged := filepath.Join(dir, "ovl", "merged")
 	return unix.Exec(filepath.Join(merged, "upper.test"), []string{"from-upper", "-test.run=^$"}, []string{childEnv + "=noop"})
+}
+
+// actCgroup moves itself into the cgroup directory $SAKER_CGROUP, then
+// executes this binary again.
+func actCgroup(dir string) error {
+	if err := os.WriteFile(filepath.Join(os.Getenv("SAKER_CGROUP"), "cgroup.procs"), []byte("0"), 0); err != nil {
+		return err
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	return unix.Exec(exe, []string{"in-cgroup", "-test.run=^$"}, []string{childEnv + "=noop"})
 }

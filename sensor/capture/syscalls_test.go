@@ -4,10 +4,12 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"math/rand/v2"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -182,18 +184,35 @@ func selfStatus(t *testing.T, key string) string {
 	return ""
 }
 
-func selfCgroup(t *testing.T) string {
+// selfCgroups returns the cgroups items the driver reports for this
+// process: "cgroup=<v2 path>" first, then "cpu=" and "memory=" for cgroup
+// v1 hierarchies of those controllers.
+func selfCgroups(t *testing.T) []string {
 	b, err := os.ReadFile("/proc/self/cgroup")
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if p, ok := strings.CutPrefix(line, "0::"); ok {
-			return p
+	var v2 string
+	var v1 []string
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		f := strings.SplitN(line, ":", 3)
+		if len(f) != 3 {
+			continue
+		}
+		if f[0] == "0" && f[1] == "" {
+			v2 = "cgroup=" + f[2]
+			continue
+		}
+		for _, c := range strings.Split(f[1], ",") {
+			if c == "cpu" || c == "memory" {
+				v1 = append(v1, c+"="+f[2])
+			}
 		}
 	}
-	t.Skip("no cgroup v2 hierarchy")
-	return ""
+	if v2 == "" {
+		v2 = "cgroup=/"
+	}
+	return append([]string{v2}, v1...)
 }
 
 func selfTTY(t *testing.T) int64 {
@@ -230,10 +249,18 @@ func TestExecve(t *testing.T) {
 		"filename":        exe,
 		"trusted_exepath": exe,
 		"env":             childEnv + "=noop SAKER_MARK=exec-env SAKER_TMP=" + dir + " SAKER_PAD=" + strings.Repeat("x", 9000) + " SAKER_LAST=end",
-		"cgroups":         "cgroup=" + selfCgroup(t),
 		"tid":             strconv.FormatInt(pid, 10),
 		"ptid":            strconv.Itoa(os.Getpid()),
 	})
+	items := strings.Fields(ex.Args["cgroups"])
+	for i, want := range selfCgroups(t) {
+		if i == 0 && (len(items) == 0 || items[0] != want) {
+			t.Errorf("execve: cgroups %q should start with %q", ex.Args["cgroups"], want)
+		}
+		if !slices.Contains(items, want) {
+			t.Errorf("execve: cgroups %q lack %q", ex.Args["cgroups"], want)
+		}
+	}
 	if ex.Ints["tty"] != selfTTY(t) {
 		t.Errorf("execve: tty %d, /proc says %d", ex.Ints["tty"], selfTTY(t))
 	}
@@ -350,7 +377,7 @@ func TestForkAndClone(t *testing.T) {
 	if !strings.Contains(c.Args["flags"], "CLONE_VFORK") && !strings.Contains(c.Args["flags"], "CLONE_VM") {
 		t.Logf("spawn child clone flags: %s", c.Args["flags"])
 	}
-	if c.Args["cwd"] == "" || !strings.HasPrefix(c.Args["cgroups"], "cgroup=/") {
+	if c.Args["cwd"] == "" || !strings.HasPrefix(c.Args["cgroups"], selfCgroups(t)[0]) {
 		t.Errorf("spawn child: cwd %q cgroups %q", c.Args["cwd"], c.Args["cgroups"])
 	}
 	// The spawned process's own exec follows.
@@ -566,5 +593,38 @@ func TestOverlayLayers(t *testing.T) {
 	}
 	if !strings.HasSuffix(upper.Args["trusted_exepath"], "/ovl/merged/upper.test") {
 		t.Errorf("exe path on overlay: %q", upper.Args["trusted_exepath"])
+	}
+}
+
+// A process moved into a container-like cgroup reports that path: in the
+// cgroup v1 cpu hierarchy where the host has one (as Docker on v1 hosts
+// uses), else in the v2 hierarchy.
+func TestCgroupPath(t *testing.T) {
+	h := start(t)
+	root, prefix := "/sys/fs/cgroup/cpu", "cpu="
+	if _, err := os.Stat(filepath.Join(root, "cgroup.procs")); err != nil {
+		root, prefix = "/sys/fs/cgroup", "cgroup="
+		if _, err := os.Stat(filepath.Join(root, "cgroup.procs")); err != nil {
+			t.Skip("no writable cgroup hierarchy at /sys/fs/cgroup")
+		}
+	}
+	id := fmt.Sprintf("%016x%016x%016x%016x", rand.Uint64(), rand.Uint64(), rand.Uint64(), rand.Uint64())
+	parent := filepath.Join(root, fmt.Sprintf("saker-test-%d", os.Getpid()))
+	leaf := filepath.Join(parent, id)
+	if err := os.MkdirAll(leaf, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		os.Remove(leaf)
+		os.Remove(parent)
+	}()
+	_, evs, code := h.run(t, "cgroup", "SAKER_CGROUP="+leaf)
+	if code != 0 {
+		t.Fatalf("cgroup child exited %d", code)
+	}
+	g := one(t, evs, event.TypeExecve, argIs("exe", "in-cgroup"))
+	want := prefix + strings.TrimPrefix(leaf, root)
+	if !slices.Contains(strings.Fields(g.Args["cgroups"]), want) {
+		t.Errorf("cgroups %q lack %q", g.Args["cgroups"], want)
 	}
 }
