@@ -113,7 +113,9 @@ func procArgs(res ArgInfo) []ArgInfo {
 		hdr("ptid", KindPID, SrcPPID),
 		a("cwd", KindPath),
 		hdr("comm", KindString, SrcComm),
-		a("cgroups", KindList), // "name=path" entries; the cgroup v2 path is "cgroup=/..."
+		// "name=path" items: "cgroup=<v2 path>" first, then "cpu=" and
+		// "memory=" for cgroup v1 hierarchies where the host has them.
+		a("cgroups", KindList),
 	}
 }
 
