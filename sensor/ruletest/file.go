@@ -81,6 +81,10 @@ func Load(path string) (*File, error) {
 // its relative paths.
 func Parse(path string, data []byte) (*File, error) {
 	f := &File{Path: path}
+	var probe yaml.Node
+	if yaml.Unmarshal(data, &probe) == nil && len(probe.Content) == 1 && probe.Content[0].Kind == yaml.SequenceNode {
+		return nil, fmt.Errorf("%w: %s: the file is a YAML list, like a rules file; a test file is a mapping with a tests: list (keep rules files out of the directories given to rules test, or name them in the tests' rules:)", ErrTestFile, path)
+	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(f); err != nil {

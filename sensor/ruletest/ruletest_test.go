@@ -23,7 +23,8 @@ func TestParseErrors(t *testing.T) {
 		"rules: [embedded]\ntests:\n  - capture: x.trace\n    expect: [{rule: a, count: 1, min_count: 1}]\n": "set count or min_count, not both",
 		"rules: [embedded]\ntests:\n  - capture: x.trace\n    expect: [{rule: a, count: -1}]\n":              "counts cannot be negative",
 		"rules: [embedded]\ntests:\n  - capture: x.trace\n    expect: [{count: 1}]\n":                        "expect[0]: rule is missing",
-		"tests: {a: b}\n": "t.yaml:1:",
+		"tests: {a: b}\n":                         "t.yaml:1:",
+		"- rule: x\n  condition: proc.name = a\n": "a YAML list, like a rules file",
 	} {
 		_, err := Parse("t.yaml", []byte(data))
 		if !errors.Is(err, ErrTestFile) || !strings.Contains(err.Error(), want) {
