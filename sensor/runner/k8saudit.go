@@ -27,6 +27,8 @@ type auditPipeline struct {
 	eng  *rules.Engine
 	done chan struct{}
 	url  chan string // the webhook URL once bound
+	// auditSwap carries a reloaded engine to the pipeline (reload.go).
+	auditSwap
 }
 
 // newAuditPipeline returns the pipeline when load_plugins enables k8saudit,
@@ -79,7 +81,7 @@ func (a *auditPipeline) start(ctx context.Context) error {
 			defer f.Close()
 			err := k8saudit.ReadLines(f, int(a.pc.Server.MaxBodyBytes), func(e *k8saudit.Event) {
 				if ctx.Err() == nil {
-					a.eng.Process(e, e.Time)
+					a.Process(e, e.Time)
 				}
 			}, func(err error) { a.log.Warn("k8saudit: skipped an invalid event", "err", err) })
 			if err != nil {
@@ -101,7 +103,7 @@ func (a *auditPipeline) start(ctx context.Context) error {
 	}()
 	go func() {
 		defer close(a.done)
-		k8saudit.Pump(a.srv.Events(), a.eng)
+		k8saudit.Pump(a.srv.Events(), a)
 	}()
 	return nil
 }

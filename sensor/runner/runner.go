@@ -14,6 +14,7 @@ import (
 	"github.com/sakersec/saker/sensor/event"
 	"github.com/sakersec/saker/sensor/fields"
 	"github.com/sakersec/saker/sensor/outputs"
+	"github.com/sakersec/saker/sensor/reload"
 	"github.com/sakersec/saker/sensor/rules"
 	"github.com/sakersec/saker/sensor/sources/syscall"
 	"github.com/sakersec/saker/sensor/state"
@@ -62,6 +63,8 @@ type Runner struct {
 	// on other goroutines.
 	pending atomic.Pointer[rules.Engine]
 	nrules  atomic.Int64
+	// reloads records hot reloads for /healthz and /metrics (reload.go).
+	reloads reload.Status
 	sev     syscall.Event
 	ev      event.Event
 

@@ -56,6 +56,11 @@ type SetupOptions struct {
 	OnAlert func(*alert.Alert)
 	// ExtraSinks are added to the configured outputs (tests).
 	ExtraSinks []outputs.Sink
+	// LoadConfig reads the configuration again for a hot reload (files
+	// and overrides); nil reloads the rules with Config.
+	LoadConfig func() (*config.Config, error)
+	// ConfigFiles are watched for changes along with the rules files.
+	ConfigFiles []string
 }
 
 // Sensor is a configured pipeline, ready to Run.
@@ -75,6 +80,8 @@ type Sensor struct {
 	webAddr     chan net.Addr
 	// audit is the k8s_audit pipeline, nil unless load_plugins has k8saudit.
 	audit *auditPipeline
+	// hot is the hot-reload state (reload.go).
+	hot hotReload
 }
 
 // Sources returns the registry the sensor's rules load against: the

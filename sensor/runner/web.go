@@ -51,7 +51,7 @@ func (r *Runner) Handler(ws config.Webserver, metrics bool) http.Handler {
 			w.Write([]byte(`{"status": "starting"}`))
 			return
 		}
-		w.Write([]byte(`{"status": "ok"}`))
+		r.writeHealth(w)
 	})
 	mux.HandleFunc("/versions", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
@@ -59,7 +59,7 @@ func (r *Runner) Handler(ws config.Webserver, metrics bool) http.Handler {
 	})
 	if metrics {
 		reg := prometheus.NewRegistry()
-		reg.MustRegister(&collector{r: r}, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+		reg.MustRegister(&collector{r: r}, &r.reloads, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 		mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	}
 	return mux
