@@ -323,7 +323,10 @@ func TestAcceptanceDockerContainer(t *testing.T) {
 	dir := t.TempDir()
 	copyFile(t, "/bin/busybox", filepath.Join(dir, "busybox"))
 	os.WriteFile(filepath.Join(dir, "shadow"), []byte("root:*:19000:0:99999:7:::\n"), 0o600)
-	os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte("FROM scratch\nCOPY busybox /bin/busybox\nCOPY shadow /etc/shadow\n"+
+	// The container's own user database names uid 0 differently from the
+	// host's, so the alert shows which one was read.
+	os.WriteFile(filepath.Join(dir, "passwd"), []byte("ctr-root:x:0:0:root:/root:/bin/sh\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte("FROM scratch\nCOPY busybox /bin/busybox\nCOPY shadow /etc/shadow\nCOPY passwd /etc/passwd\n"+
 		`RUN ["/bin/busybox", "--install", "-s", "/bin"]`+"\n"), 0o644)
 	if out, err := exec.Command("docker", "build", "-q", "-t", image, dir).CombinedOutput(); err != nil {
 		t.Fatalf("docker build: %v\n%s", err, out)
@@ -369,7 +372,7 @@ func TestAcceptanceDockerContainer(t *testing.T) {
 		// Debian's static busybox runs applets by re-executing
 		// /proc/self/exe, so the kernel comm (proc.name) is "exe".
 		"fd.name": "/etc/shadow", "proc.exepath": "/bin/busybox", "container.id": id[:12], "container.name": name,
-		"container.image.repository": "saker-test/busybox", "container.image.tag": "static",
+		"container.image.repository": "saker-test/busybox", "container.image.tag": "static", "user.name": "ctr-root",
 	})
 	if !strings.Contains(a.Output, "container_name="+name) {
 		t.Errorf("output lacks the container name: %s", a.Output)

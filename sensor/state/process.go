@@ -46,7 +46,9 @@ type Process struct {
 	// minimal marks a process built from one event header: /proc did not
 	// have it, so a fork's child side copies the parent instead.
 	minimal bool
-	cache   strCache
+	// users caches UsersOf until the next exec.
+	users *Users
+	cache strCache
 }
 
 // Cmdline returns Falco's proc.cmdline: the name followed by the arguments.

@@ -38,6 +38,9 @@ type Table struct {
 	clock  uint64
 	intern map[string]string
 	Users  *Users
+	// ctrUsers are the users and groups of each container's own
+	// /etc/passwd and /etc/group, read through a member's /proc/PID/root.
+	ctrUsers map[string]ctrUsers
 	// pendingClose is applied at the next update: Falco evaluates a close
 	// event with the fd it closes still known.
 	pendingClose struct {
@@ -82,6 +85,48 @@ func New(o Options) *Table {
 		intern: make(map[string]string, 1024),
 		Users:  NewUsers(o.HostRoot),
 	}
+}
+
+// UsersOf returns the user database p's names come from: its container's
+// own /etc/passwd and /etc/group (as Falco reads them), the host's for
+// host processes or when the container's files cannot be read. The answer
+// is remembered per process until its next exec and per container root, so
+// a lookup costs a stat once per executed process.
+func (t *Table) UsersOf(p *Process) *Users {
+	if p == nil || p.ContainerID == "" || t.o.Offline {
+		return t.Users
+	}
+	if p.users != nil {
+		return p.users
+	}
+	root := path.Join(t.o.ProcRoot, itoa(p.PID), "root")
+	id, ok := fileID(root)
+	if !ok {
+		return t.Users // gone: answer without remembering
+	}
+	if c, ok := t.ctrUsers[p.ContainerID]; ok && c.root == id {
+		p.users = c.users
+		return c.users
+	}
+	// The runtime's own processes (runc init) are in the container's
+	// cgroup before they switch to its root: they get the host's names.
+	u := t.Users
+	if hostID, ok := fileID(path.Join(t.o.ProcRoot, "1/root")); !ok || hostID != id {
+		if _, err := readFileLimit(path.Join(root, "etc/passwd"), 1); err == nil {
+			u = NewUsers(root)
+		}
+	}
+	if t.ctrUsers == nil || len(t.ctrUsers) > 1024 {
+		t.ctrUsers = map[string]ctrUsers{}
+	}
+	t.ctrUsers[p.ContainerID] = ctrUsers{root: id, users: u}
+	p.users = u
+	return u
+}
+
+type ctrUsers struct {
+	root  [2]uint64
+	users *Users
 }
 
 // Len returns the number of processes in the table. Unlike the other
@@ -379,6 +424,7 @@ func (t *Table) exec(p *Process, ev *event.Event) {
 		p.ExeMtime = v
 	}
 	t.setCgroups(p, ev)
+	p.users = nil
 	p.FromScan = false
 	// Close-on-exec descriptors disappear with the old image.
 	var cloexec []int64

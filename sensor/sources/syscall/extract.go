@@ -375,17 +375,17 @@ var simple = map[string]getter{
 
 	"user.uid": proc(func(p *state.Process, _ *Event, v *fields.Value) bool { return u64(uint64(p.UID), v) }),
 	"user.name": proc(func(p *state.Process, e *Event, v *fields.Value) bool {
-		if u, ok := e.State.Users.User(p.UID); ok {
+		if u, ok := e.State.UsersOf(p).User(p.UID); ok {
 			return str(u.Name, v)
 		}
 		return false
 	}),
 	"user.homedir": proc(func(p *state.Process, e *Event, v *fields.Value) bool {
-		u, ok := e.State.Users.User(p.UID)
+		u, ok := e.State.UsersOf(p).User(p.UID)
 		return ok && str(u.Home, v)
 	}),
 	"user.shell": proc(func(p *state.Process, e *Event, v *fields.Value) bool {
-		u, ok := e.State.Users.User(p.UID)
+		u, ok := e.State.UsersOf(p).User(p.UID)
 		return ok && str(u.Shell, v)
 	}),
 	"user.loginuid": proc(func(p *state.Process, _ *Event, v *fields.Value) bool { return i64(p.LoginUID, v) }),
@@ -393,12 +393,12 @@ var simple = map[string]getter{
 		if p.LoginUID < 0 {
 			return false
 		}
-		u, ok := e.State.Users.User(uint32(p.LoginUID))
+		u, ok := e.State.UsersOf(p).User(uint32(p.LoginUID))
 		return ok && str(u.Name, v)
 	}),
 	"group.gid": proc(func(p *state.Process, _ *Event, v *fields.Value) bool { return u64(uint64(p.GID), v) }),
 	"group.name": proc(func(p *state.Process, e *Event, v *fields.Value) bool {
-		g, ok := e.State.Users.Group(p.GID)
+		g, ok := e.State.UsersOf(p).Group(p.GID)
 		return ok && str(g, v)
 	}),
 
