@@ -130,6 +130,9 @@ func startSensorWith(t testing.TB, rulesFile string, extra []string, hooks ...fu
 		ConfigFile: cfgFile,
 		Overrides: append([]string{
 			"stdout_output.enabled=false", "syslog_output.enabled=false", "webserver.enabled=false",
+			// 32 MiB: other test packages may run at the same time and
+			// every process on the machine is captured.
+			"engine.modern_ebpf.buf_size_preset=6",
 			`append_output[]={"extra_fields": ["proc.pid", "proc.ppid"]}`,
 		}, extra...),
 		RulesFiles: []string{rulesFile},
