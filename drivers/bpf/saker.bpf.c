@@ -1198,10 +1198,9 @@ static __always_inline int on_enter(struct pt_regs *regs, long id)
 	__u16 *type = bpf_map_lookup_elem(&syscall_types, &nr);
 	if (!type || !*type)
 		return 0;
-	__u64 pidtgid = bpf_get_current_pid_tgid();
-	if (ignore_tgid && (pidtgid >> 32) == ignore_tgid)
-		return 0;
 	struct task_struct *t = bpf_get_current_task_btf();
+	if (ignore_tgid && t->tgid == ignore_tgid)
+		return 0;
 	struct entry *e = bpf_task_storage_get(&entries, t, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!e)
 		return 0;
