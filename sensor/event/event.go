@@ -145,7 +145,7 @@ func (e *Event) Bytes(name string) ([]byte, bool) {
 }
 
 // OpenFlags returns Falco's open flags (Open* constants) of an open-family
-// event.
+// event; for creat, the flags it implies (O_WRONLY|O_CREAT|O_TRUNC).
 func (e *Event) OpenFlags() (uint64, bool) {
 	switch e.Type {
 	case TypeOpen, TypeOpenat, TypeOpenat2:
@@ -160,18 +160,18 @@ func (e *Event) OpenFlags() (uint64, bool) {
 	return 0, false
 }
 
-// IsOpenRead is evt.is_open_read: an open-family event whose flags allow
-// reading.
+// IsOpenRead is evt.is_open_read: an open, openat or openat2 event whose
+// flags allow reading (as in Falco, creat is not included).
 func (e *Event) IsOpenRead() bool {
 	f, ok := e.OpenFlags()
-	return ok && f&OpenRead != 0
+	return ok && e.Type != TypeCreat && f&OpenRead != 0
 }
 
-// IsOpenWrite is evt.is_open_write: an open-family event whose flags allow
-// writing.
+// IsOpenWrite is evt.is_open_write: an open, openat or openat2 event whose
+// flags allow writing (as in Falco, creat is not included).
 func (e *Event) IsOpenWrite() bool {
 	f, ok := e.OpenFlags()
-	return ok && f&OpenWrite != 0
+	return ok && e.Type != TypeCreat && f&OpenWrite != 0
 }
 
 // Reset clears e for reuse (the reader overwrites every field anyway).

@@ -210,3 +210,18 @@ func TestAccessorsDoNotAllocate(t *testing.T) {
 		t.Errorf("decode + accessors allocate %.1f times per event", allocs)
 	}
 }
+
+func TestCreatIsNotOpenWrite(t *testing.T) {
+	var enc Encoder
+	enc.Str("/tmp/x").Int(0o600).Int(0).Int(0)
+	e := &Event{Type: TypeCreat, Res: 3}
+	if err := e.SetArgs(enc.Bytes()); err != nil {
+		t.Fatal(err)
+	}
+	if e.IsOpenWrite() || e.IsOpenRead() {
+		t.Error("Falco's evt.is_open_write/read are false for creat")
+	}
+	if f, ok := e.OpenFlags(); !ok || f != OpenWrite|OpenCreat|OpenTrunc {
+		t.Errorf("creat implied flags = %#x %v", f, ok)
+	}
+}
