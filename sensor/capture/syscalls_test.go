@@ -612,7 +612,7 @@ func TestCgroupPath(t *testing.T) {
 	parent := filepath.Join(root, fmt.Sprintf("saker-test-%d", os.Getpid()))
 	leaf := filepath.Join(parent, id)
 	if err := os.MkdirAll(leaf, 0o755); err != nil {
-		t.Fatal(err)
+		t.Skipf("cannot create a cgroup to move the child into: %v", err)
 	}
 	defer func() {
 		os.Remove(leaf)
