@@ -43,7 +43,8 @@ record memfd_exec perl -e '$^F = 100; my $fd = syscall(319, my $n = "saker", 0);
 
 # A program named cat (busybox's nc applet behind a link called cat)
 # connects to a listener: on loopback, then on this machine's own
-# non-loopback address (192.0.2.2 here), which counts as outbound.
+# non-loopback address (192.0.2.2 on the machine that made the committed
+# recordings; ../ruletests/network.yaml expects it), which counts as outbound.
 ln -s "$(command -v busybox)" "$work/cat"
 listen() { perl -MIO::Socket::INET -e '$s = IO::Socket::INET->new(LocalAddr => $ARGV[0], LocalPort => $ARGV[1], Listen => 5, ReuseAddr => 1) or die "listen: $!"; $c = $s->accept; close $c' "$@" & sleep 0.3; }
 listen 127.0.0.1 18080
