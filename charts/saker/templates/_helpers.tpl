@@ -123,7 +123,16 @@ audit webhook is enabled.
 {{- $audit := dict "name" "k8saudit" "open_params" (printf "http://:%d%s" (int .Values.auditWebhook.port) .Values.auditWebhook.path) }}
 {{- $_ := set $cfg "plugins" (concat $plugins (list $audit (dict "name" "json"))) }}
 {{- with .Values.auditWebhook.rulesFile }}
-{{- $_ := set $cfg "rules_files" (append (without ($cfg.rules_files | default list) .) .) }}
+{{- $files := $cfg.rules_files | default list }}
+{{- /*
+The sensor skips absent entries only in Falco's default list; any other list
+must name files that exist. The default list plus the audit rules would not
+be default any more, so it becomes the two files the init container installs.
+*/}}
+{{- if eq (toJson $files) (toJson (list "/etc/falco/falco_rules.yaml" "/etc/falco/falco_rules.local.yaml" "/etc/falco/rules.d")) }}
+{{- $files = list "/etc/falco/falco_rules.yaml" }}
+{{- end }}
+{{- $_ := set $cfg "rules_files" (append (without $files .) .) }}
 {{- end }}
 {{- end }}
 {{- toYaml $cfg }}
