@@ -40,6 +40,19 @@ func TestBadOptions(t *testing.T) {
 	if _, err := Load(LoadOptions{Object: []byte("not an ELF")}); err == nil {
 		t.Error("garbage object loaded")
 	}
+	// An installed object file loads like the embedded one.
+	path := t.TempDir() + "/saker.o"
+	if err := os.WriteFile(path, _SakerBytes, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	d, err := Load(LoadOptions{ObjectPath: path, RingBufferSize: 1 << 20})
+	if err != nil {
+		t.Fatalf("object from %s: %v", path, err)
+	}
+	d.Close()
+	if _, err := Load(LoadOptions{ObjectPath: path + ".missing"}); err == nil || !strings.Contains(err.Error(), "read eBPF object") {
+		t.Errorf("missing object file: %v", err)
+	}
 }
 
 func TestParseRelease(t *testing.T) {
