@@ -377,7 +377,10 @@ func (s *Sensor) Run(ctx context.Context) error {
 			return err
 		}
 	}
-	s.log.Info("sensor running", "rules", s.Runner.Rules(), "rules_from", strings.Join(s.RulesSource, ", "), "event_types", len(s.Types))
+	s.hot.mu.Lock() // a reload may already be replacing these
+	from, ntypes := strings.Join(s.RulesSource, ", "), len(s.Types)
+	s.hot.mu.Unlock()
+	s.log.Info("sensor running", "rules", s.Runner.Rules(), "rules_from", from, "event_types", ntypes)
 	if s.o.ReplayFile == "" && cfg.Engine.Kind != "replay" {
 		go s.watchRules(ctx, cfg.WatchConfigFiles)
 	}
