@@ -41,6 +41,8 @@ type Options struct {
 	// NewLogger, when set, replaces Logger by one at falco.yaml's
 	// log_level.
 	NewLogger func(level string) (*slog.Logger, error)
+	// Follow makes the sensor follow artifacts in-process (follow.go).
+	Follow FollowOptions
 }
 
 // falcoLogLevel maps Falco's log levels onto slog's.
@@ -83,6 +85,7 @@ rules when none are installed; alerts on stdout; the webserver on :8765 with
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			o.Stdout = f.IO.Out
 			o.Logger = f.Logger()
+			o.Follow.Factory = f
 			if fl := cmd.Flag("log-level"); fl == nil || !fl.Changed {
 				// Without --log-level, falco.yaml's log_level decides.
 				o.NewLogger = func(level string) (*slog.Logger, error) {
@@ -100,6 +103,7 @@ rules when none are installed; alerts on stdout; the webserver on :8765 with
 	fl.StringVarP(&o.ReplayFile, "replay", "e", "", "read events from a trace file (recorded with --write) instead of the kernel")
 	fl.BoolVar(&o.DryRun, "dry-run", false, "load the configuration and the rules, report them, and exit")
 	fl.StringVar(&o.DockerSocket, "docker-socket", "", "Docker Engine API socket for container metadata (default /var/run/docker.sock)")
+	addFollowFlags(fl, &o.Follow)
 	return c
 }
 
@@ -143,6 +147,11 @@ func Run(ctx context.Context, o *Options) error {
 	so := runner.SetupOptions{
 		Config: cfg, Stdout: o.Stdout, Logger: log, ReplayFile: o.ReplayFile, WriteFile: o.WriteFile,
 		DockerSocket: o.DockerSocket, OnAlert: o.OnAlert, ExtraSinks: o.ExtraSinks,
+		LoadConfig: func() (*config.Config, error) {
+			c, _, err := config.Load(config.LoadOptions{File: o.ConfigFile, Overrides: o.Overrides, RulesFiles: o.RulesFiles})
+			return c, err
+		},
+		ConfigFiles: configFiles(o.ConfigFile, cfg),
 	}
 	if open != nil {
 		so.OpenCapture = func(co runner.CaptureOptions) (runner.EventSource, error) { return open(co, log) }
@@ -153,6 +162,11 @@ func Run(ctx context.Context, o *Options) error {
 	}
 	if o.Started != nil {
 		o.Started(s)
+	}
+	ctx, stopFollow := context.WithCancel(ctx)
+	defer stopFollow()
+	if err := startFollow(ctx, &o.Follow, s); err != nil {
+		return err
 	}
 	if err := s.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
 		return err
