@@ -161,6 +161,12 @@ func (p *printer) defaultLine(e fields.Event) []byte {
 	}
 	// evt.num evt.time proc.name proc.pid thread.tid evt.type evt.res evt.args fd.name
 	s := fmt.Sprintf("%s %s %s (%s:%s) %s res=%s %s", vals[0], vals[1], vals[2], vals[3], vals[4], vals[5], vals[6], vals[7])
+	if rest, ok := strings.CutPrefix(vals[7], "res="); ok {
+		// The arguments start with the numeric result: keep only the
+		// named one (SUCCESS, ENOENT).
+		_, rest, _ = strings.Cut(rest, " ")
+		s = fmt.Sprintf("%s %s %s (%s:%s) %s res=%s %s", vals[0], vals[1], vals[2], vals[3], vals[4], vals[5], vals[6], rest)
+	}
 	if vals[8] != "<NA>" {
 		s += " fd.name=" + vals[8]
 	}
