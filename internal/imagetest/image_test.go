@@ -16,6 +16,8 @@ import (
 	"strings"
 	"testing"
 
+	"gopkg.in/yaml.v3"
+
 	"github.com/sakersec/saker/internal/testregistry"
 	"github.com/sakersec/saker/internal/testutil"
 	"github.com/sakersec/saker/internal/version"
@@ -177,7 +179,7 @@ func testVersion(t *testing.T, img *image) {
 	}
 }
 
-// testInstall pushes two versions of a rulesfile to a loopback registry
+// testInstall pushes three versions of a rulesfile to a loopback registry
 // and installs a semver range from inside the container, run the way the
 // chart's init container runs: user 65534, read-only root filesystem, the
 // config mounted at /etc/sakerctl and emptyDir-like volumes for the rules
@@ -188,7 +190,8 @@ func testInstall(t *testing.T, img *image) {
 	hostCfg := filepath.Join(work, "host.yaml")
 	writeFile(t, hostCfg, "artifact:\n  install:\n    stateDir: "+filepath.Join(work, "host-state")+"\n", 0o644)
 	for _, v := range []string{"1.0.0", "1.1.0", "2.0.0"} {
-		rules := filepath.Join(work, "image_rules.yaml")
+		// The name falco-rules installs, which the chart's default rules_files reads.
+		rules := filepath.Join(work, "falco_rules.yaml")
 		writeFile(t, rules, "- rule: Image test "+v+"\n  desc: pushed by the image test\n  condition: evt.type = execve\n  output: exec %proc.name\n  priority: NOTICE\n", 0o644)
 		// The host build of the same binary pushes with the CLI.
 		push := exec.Command(filepath.Join(img.context, "rootfs", "usr", "bin", "sakerctl"), "--config", hostCfg, "registry", "push",
@@ -213,7 +216,7 @@ func testInstall(t *testing.T, img *image) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := os.ReadFile(filepath.Join(rulesDir, "image_rules.yaml"))
+	got, err := os.ReadFile(filepath.Join(rulesDir, "falco_rules.yaml"))
 	if err != nil {
 		t.Fatalf("the installed rulesfile is not in the mounted directory: %v\ninstall output:\n%s", err, out)
 	}
@@ -224,6 +227,43 @@ func testInstall(t *testing.T, img *image) {
 	if err != nil || len(entries) == 0 {
 		t.Errorf("install left no state in the mounted state dir (err %v)", err)
 	}
+
+	// The sensor container's turn: the chart's default falco.yaml and the
+	// installed rules, mounted read-only as in the pod. --dry-run loads the
+	// configuration and the rules without capturing.
+	falcoDir := mkdirAll(t, filepath.Join(work, "saker"))
+	writeFile(t, filepath.Join(falcoDir, "falco.yaml"), chartFalcoConfig(t), 0o644)
+	out, err = docker(t, "run", "--rm", "--read-only", "--tmpfs", "/tmp",
+		"-v", falcoDir+":/etc/saker:ro",
+		"-v", rulesDir+":/etc/falco:ro",
+		img.ref, "run", "-c", "/etc/saker/falco.yaml", "--dry-run")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, "Rules: 1 of 1 enabled") || !strings.Contains(out, "/etc/falco/falco_rules.yaml") {
+		t.Errorf("sensor dry-run did not load the installed rules from /etc/falco/falco_rules.yaml:\n%s", out)
+	}
+}
+
+// chartFalcoConfig returns the chart's default sensor configuration, the
+// `falco:` value that becomes the falco.yaml ConfigMap.
+func chartFalcoConfig(t *testing.T) string {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(testutil.RepoRoot(), "charts", "saker", "values.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var values struct {
+		Falco map[string]any `yaml:"falco"`
+	}
+	if err := yaml.Unmarshal(data, &values); err != nil || values.Falco == nil {
+		t.Fatalf("charts/saker/values.yaml: no falco: value (err %v)", err)
+	}
+	out, err := yaml.Marshal(values.Falco)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(out)
 }
 
 func writeFile(t *testing.T, path, body string, mode os.FileMode) {
