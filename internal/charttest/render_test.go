@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -123,20 +124,49 @@ type serviceMonitor struct {
 	} `json:"spec"`
 }
 
+// rendered caches the manifest of each value set rendered without extra
+// arguments: several tests read the same one, and helm is the slow part.
+// Tests must not modify a cached manifest.
+var rendered sync.Map // value set → *renderOnce
+
+type renderOnce struct {
+	once sync.Once
+	m    *manifest
+	err  error
+}
+
 // render runs helm template on a value set (plus --set style extra args)
 // and decodes every object.
 func render(t *testing.T, set string, extra ...string) *manifest {
 	t.Helper()
-	args := append([]string{"template", release, chartDir(), "--namespace", namespace}, valuesArgs(set, extra...)...)
-	out, err := helm(t, args...)
+	if len(extra) == 0 {
+		v, _ := rendered.LoadOrStore(set, &renderOnce{})
+		r := v.(*renderOnce)
+		r.once.Do(func() { r.m, r.err = renderManifest(t, set) })
+		if r.err != nil {
+			t.Fatal(r.err)
+		}
+		return r.m
+	}
+	m, err := renderManifest(t, set, extra...)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return m
+}
+
+func renderManifest(t *testing.T, set string, extra ...string) (*manifest, error) {
+	t.Helper()
+	args := append([]string{"template", release, chartDir(), "--namespace", namespace}, valuesArgs(set, extra...)...)
+	out, err := helm(t, args...)
+	if err != nil {
+		return nil, err
+	}
 	m, err := decodeManifest(out)
 	if err != nil {
-		t.Fatalf("value set %q: %v", set, err)
+		return nil, fmt.Errorf("value set %q: %w", set, err)
 	}
-	return m
+	return m, nil
 }
 
 func decodeManifest(out string) (*manifest, error) {
