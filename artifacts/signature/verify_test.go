@@ -106,7 +106,7 @@ func statement(d digest.Digest) []byte {
 // keySign signs stmt with a fresh key the way `cosign sign --key
 // --tlog-upload=false` does and returns the bundle JSON and the PEM public
 // key.
-func keySign(t *testing.T, stmt []byte) ([]byte, string) {
+func keySign(t testing.TB, stmt []byte) ([]byte, string) {
 	t.Helper()
 	kp, err := sign.NewEphemeralKeypair(nil)
 	if err != nil {
