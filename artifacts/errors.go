@@ -1,6 +1,10 @@
 package artifacts
 
-import "errors"
+import (
+	"errors"
+
+	"github.com/sakersec/saker/artifacts/archive"
+)
 
 // Errors returned (wrapped with context) by this package.
 var (
@@ -21,7 +25,7 @@ var (
 	ErrDigestMismatch = errors.New("digest mismatch")
 	// ErrUnsafeArchive marks a layer archive that would write outside the
 	// destination, holds links or devices, or exceeds a size limit.
-	ErrUnsafeArchive = errors.New("unsafe archive")
+	ErrUnsafeArchive = archive.ErrUnsafe
 	// ErrNotInstalled marks an uninstall of an artifact that is not in
 	// the state store.
 	ErrNotInstalled = errors.New("artifact not installed")

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sakersec/saker/artifacts/archive"
 	"github.com/sakersec/saker/index"
 	"github.com/sakersec/saker/internal/config"
 	"github.com/sakersec/saker/internal/version"
@@ -285,7 +286,7 @@ func (in *Installer) stage(ctx context.Context, p *planned, opts InstallOptions)
 		return fmt.Errorf("%s directory: %w", a.Type, err)
 	}
 	p.dir = dir
-	limits := opts.Limits.withDefaults()
+	limits := opts.Limits.WithDefaults()
 	if a.Layer.Size > limits.MaxTotalSize {
 		return fmt.Errorf("%s: %w: layer is %d bytes, over the %d-byte limit", a.Ref, ErrUnsafeArchive, a.Layer.Size, limits.MaxTotalSize)
 	}
@@ -309,7 +310,7 @@ func (in *Installer) stage(ctx context.Context, p *planned, opts InstallOptions)
 	if err := os.Mkdir(root, 0o755); err != nil {
 		return err
 	}
-	p.files, err = Extract(f, root, limits)
+	p.files, err = archive.Extract(f, root, limits)
 	if err != nil {
 		return fmt.Errorf("%s: layer %s: %w", a.Ref, a.Layer.Digest, err)
 	}
@@ -410,6 +411,10 @@ func (in *Installer) commit(p *planned, current []Record) (Record, error) {
 				}
 			}
 		}
+		if err := syncFile(src); err != nil {
+			rollback()
+			return Record{}, fmt.Errorf("%s: %w", src, err)
+		}
 		if err := os.Rename(src, dst); err != nil {
 			if m.backup != "" {
 				_ = os.Rename(m.backup, dst)
@@ -456,6 +461,17 @@ func (in *Installer) commit(p *planned, current []Record) (Record, error) {
 	}
 	in.logger().Info("artifact installed", "artifact", a.Name, "ref", a.Ref, "version", rec.Version, "type", a.Type, "dir", p.dir)
 	return rec, nil
+}
+
+// syncFile flushes a staged file to disk before it is renamed into place,
+// so a crash never leaves a renamed but empty file.
+func syncFile(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return f.Sync()
 }
 
 func syncDir(dir string) {
