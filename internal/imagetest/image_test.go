@@ -228,6 +228,43 @@ func testInstall(t *testing.T, img *image) {
 		t.Errorf("install left no state in the mounted state dir (err %v)", err)
 	}
 
+	// As falcoctl's replacement in the official Falco chart: same argument
+	// style, refs and directories from falcoctl.yaml at /etc/falcoctl, an
+	// index the air-gapped node cannot reach.
+	falcoctlDir := mkdirAll(t, filepath.Join(work, "falcoctl"))
+	writeFile(t, filepath.Join(falcoctlDir, "falcoctl.yaml"), `artifact:
+  allowedTypes:
+    - rulesfile
+    - plugin
+  install:
+    refs:
+      - `+reg.Ref("rules/image-test", "2")+`
+    resolveDeps: true
+    rulesfilesDir: /rulesfiles
+    pluginsDir: /plugins
+  follow:
+    every: 6h
+    falcoversions: http://localhost:8765/versions
+    refs:
+      - `+reg.Ref("rules/image-test", "2")+`
+    rulesfilesDir: /rulesfiles
+    pluginsDir: /plugins
+indexes:
+  - name: falcosecurity
+    url: https://falcosecurity.github.io/falcoctl/index.yaml
+`, 0o644)
+	dropinRules := mkdirAll(t, filepath.Join(work, "dropin-rules"))
+	out, err = docker(t, "run", "--rm", "--network", "host",
+		"-v", falcoctlDir+":/etc/falcoctl:ro",
+		"-v", dropinRules+":/rulesfiles",
+		img.ref, "artifact", "install", "--config=/etc/falcoctl/falcoctl.yaml", "--log-format=json", "--plain-http")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := os.ReadFile(filepath.Join(dropinRules, "falco_rules.yaml")); err != nil || !strings.Contains(string(got), "Image test 2.0.0") {
+		t.Errorf("falcoctl-style install did not put version 2.0.0 in rulesfilesDir (err %v):\n%s\ninstall output:\n%s", err, got, out)
+	}
+
 	// The sensor container's turn: the chart's default falco.yaml and the
 	// installed rules, mounted read-only as in the pod. --dry-run loads the
 	// configuration and the rules without capturing.
