@@ -79,6 +79,18 @@ func (c *Config) validate(file string) error {
 	if c.FileOutput.Enabled && c.FileOutput.Filename == "" {
 		return bad("file_output.filename", "file_output is enabled but has no filename")
 	}
+	for i, r := range c.Rules {
+		if (r.Enable == nil) == (r.Disable == nil) {
+			return bad(fmt.Sprintf("rules[%d]", i), "want exactly one of enable: or disable:")
+		}
+		m := r.Enable
+		if m == nil {
+			m = r.Disable
+		}
+		if (m.Rule == "") == (m.Tag == "") {
+			return bad(fmt.Sprintf("rules[%d]", i), "want exactly one of rule: or tag:")
+		}
+	}
 	if c.OutputsQueue.Capacity < 0 {
 		return bad("outputs_queue.capacity", "%d: want 0 (default) or a positive number", c.OutputsQueue.Capacity)
 	}

@@ -19,6 +19,9 @@ type Config struct {
 	WatchConfigFiles bool `yaml:"watch_config_files"`
 
 	RulesFiles []string `yaml:"rules_files"`
+	// Rules enables and disables loaded rules by name or tag, in order
+	// (falco.yaml's `rules:` list).
+	Rules []RuleToggle `yaml:"rules"`
 	// RulesFile is the deprecated singular spelling of rules_files.
 	RulesFile []string `yaml:"rules_file"`
 
@@ -65,6 +68,19 @@ type Config struct {
 	BaseSyscalls         BaseSyscalls `yaml:"base_syscalls"`
 	FalcoLibs            FalcoLibs    `yaml:"falco_libs"`
 	ContainerEngines     Ignored      `yaml:"container_engines"`
+}
+
+// RuleToggle is one `rules:` entry: `enable:` or `disable:` with a rule
+// name (wildcards allowed) or a tag.
+type RuleToggle struct {
+	Enable  *RuleMatch `yaml:"enable"`
+	Disable *RuleMatch `yaml:"disable"`
+}
+
+// RuleMatch names rules by name pattern or tag.
+type RuleMatch struct {
+	Rule string `yaml:"rule"`
+	Tag  string `yaml:"tag"`
 }
 
 // Ignored accepts any value: keys Saker recognises but whose tuning has no

@@ -227,3 +227,18 @@ func FuzzLoad(f *testing.F) {
 		}
 	})
 }
+
+func TestRulesToggles(t *testing.T) {
+	p := write(t, "falco.yaml", "rules:\n  - disable: {rule: '*'}\n  - enable: {tag: network}\n")
+	cfg, ws, err := Load(LoadOptions{File: p})
+	if err != nil || len(ws) != 0 {
+		t.Fatalf("%v %v", err, ws)
+	}
+	if len(cfg.Rules) != 2 || cfg.Rules[0].Disable.Rule != "*" || cfg.Rules[1].Enable.Tag != "network" {
+		t.Errorf("rules %+v", cfg.Rules)
+	}
+	p = write(t, "falco.yaml", "rules:\n  - disable: {rule: x, tag: y}\n")
+	if _, _, err := Load(LoadOptions{File: p}); err == nil || !strings.Contains(err.Error(), "rules[0]") {
+		t.Errorf("bad toggle: %v", err)
+	}
+}

@@ -115,7 +115,7 @@ func (s *Sensor) reload(_ context.Context, reason string, reconfigure bool) erro
 		return fmt.Errorf("reload (%s): keeping the running rules: %w", reason, err)
 	}
 	eo := s.Runner.eo
-	eo.RuleMatching, eo.MinPriority = matching, cfg.Priority
+	eo.RuleMatching, eo.MinPriority, eo.Selection = matching, cfg.Priority, Selection(cfg)
 	eng, err := rs.NewEngine(eo)
 	if err != nil {
 		return fmt.Errorf("reload (%s): keeping the running rules: %w", reason, err)

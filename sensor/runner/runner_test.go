@@ -312,3 +312,38 @@ func TestLiveWebserverMetricsAndHTTPOutput(t *testing.T) {
 		t.Error("capture filter includes recvmsg, which neither the rules nor the state need")
 	}
 }
+
+// falco.yaml's rules: entries disable and enable rules by name or tag.
+func TestRulesSelection(t *testing.T) {
+	trace := filepath.Join(t.TempDir(), "s.trace")
+	w, err := tracefile.Create(trace)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ev := range scenario(t) {
+		w.Write(ev)
+	}
+	w.Close()
+	for _, c := range []struct {
+		sel  string
+		want int
+	}{
+		{`rules=[{disable: {rule: "Sensitive*"}}]`, 0},
+		{`rules=[{disable: {rule: "*"}}, {enable: {tag: credentials}}]`, 1},
+		{`rules=[{disable: {tag: filesystem}}]`, 0},
+	} {
+		cfg := loadCfg(t, "rules_files=["+rulesFile(t)+"]", "stdout_output.enabled=false", c.sel)
+		var mu sync.Mutex
+		n := 0
+		s, err := Setup(SetupOptions{Config: cfg, ReplayFile: trace, OnAlert: func(*alert.Alert) { mu.Lock(); n++; mu.Unlock() }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Run(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if n != c.want {
+			t.Errorf("%s: %d alerts, want %d", c.sel, n, c.want)
+		}
+	}
+}

@@ -151,7 +151,7 @@ var stateTypes = []event.Type{
 // removes a type). base_syscalls.all or a rule without event types
 // captures everything.
 func CaptureTypes(rs *rules.Ruleset, cfg *config.Config) []event.Type {
-	names, all := rs.EventTypes(fields.SyscallSourceName, nil)
+	names, all := rs.EventTypes(fields.SyscallSourceName, Selection(cfg))
 	if all || cfg.BaseSyscalls.All {
 		return event.Types()
 	}
@@ -333,7 +333,7 @@ func Setup(o SetupOptions) (*Sensor, error) {
 	r, err := New(Options{
 		Source: s.source, Rules: rs, State: st, Outputs: om, Append: ap, Record: s.record, Hostname: Hostname(),
 		Logger: log, OnAlert: o.OnAlert,
-		Engine: rules.EngineOptions{RuleMatching: matching, MinPriority: cfg.Priority},
+		Engine: rules.EngineOptions{RuleMatching: matching, MinPriority: cfg.Priority, Selection: Selection(cfg)},
 	})
 	if err != nil {
 		closeAll()
@@ -449,3 +449,20 @@ type traceSource struct{ r *tracefile.Reader }
 
 func (t traceSource) Read(ev *event.Event) error { return t.r.Read(ev) }
 func (t traceSource) Close() error               { return t.r.Close() }
+
+// Selection turns falco.yaml's `rules:` enable/disable entries into the
+// engine's selection, applied in order over the files' enabled flags.
+func Selection(cfg *config.Config) []rules.Selection {
+	var sel []rules.Selection
+	for _, r := range cfg.Rules {
+		m, enable := r.Disable, false
+		if r.Enable != nil {
+			m, enable = r.Enable, true
+		}
+		if m == nil {
+			continue
+		}
+		sel = append(sel, rules.Selection{Enable: enable, Rule: m.Rule, Tag: m.Tag})
+	}
+	return sel
+}
