@@ -11,7 +11,8 @@ export CGO_ENABLED = 0
 # The container image (see Dockerfile).
 IMAGE         ?= ghcr.io/sakersec/sakerctl:$(VERSION)
 IMAGE_CONTEXT ?= bin/image
-CA_BUNDLE     ?= /etc/ssl/certs/ca-certificates.crt
+# The build host's CA bundle (Debian/Ubuntu, Fedora/RHEL, Alpine/macOS paths).
+CA_BUNDLE     ?= $(firstword $(wildcard /etc/ssl/certs/ca-certificates.crt /etc/pki/tls/certs/ca-bundle.crt /etc/ssl/cert.pem))
 
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/sakerctl
@@ -48,6 +49,7 @@ image:
 	mkdir -p $(IMAGE_CONTEXT)/rootfs/usr/bin $(IMAGE_CONTEXT)/rootfs/etc/ssl/certs $(IMAGE_CONTEXT)/rootfs/tmp
 	chmod 1777 $(IMAGE_CONTEXT)/rootfs/tmp
 	GOOS=linux $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(IMAGE_CONTEXT)/rootfs/usr/bin/sakerctl ./cmd/sakerctl
+	@test -n "$(CA_BUNDLE)" || { echo 'image: no CA bundle found; pass CA_BUNDLE=/path/to/ca-certificates.crt'; exit 1; }
 	cp $(CA_BUNDLE) $(IMAGE_CONTEXT)/rootfs/etc/ssl/certs/ca-certificates.crt
 	printf 'root:x:0:0:root:/root:/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin\n' > $(IMAGE_CONTEXT)/rootfs/etc/passwd
 	printf 'root:x:0:\nnobody:x:65534:\n' > $(IMAGE_CONTEXT)/rootfs/etc/group
