@@ -1,0 +1,305 @@
+package artifact
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/sakersec/saker/artifacts"
+	"github.com/sakersec/saker/artifacts/archive"
+	"github.com/sakersec/saker/drivers"
+	"github.com/sakersec/saker/internal/config"
+	"github.com/sakersec/saker/registry"
+)
+
+// Layout of the drivers directory.
+const (
+	// CurrentLink is the symlink naming the active driver's directory;
+	// activation replaces it in one rename.
+	CurrentLink = "current"
+	// MetaFile, beside the object, describes the installed driver.
+	MetaFile      = "driver.json"
+	stagingPrefix = ".staging-"
+)
+
+// DefaultRef is what `sakerctl driver install` installs without a
+// reference: an index entry of that name.
+const DefaultRef = "saker-driver"
+
+// InstallOptions tune [Install].
+type InstallOptions struct {
+	// Dir is the drivers directory; empty means /etc/falco/drivers.
+	Dir string
+	// State records the install; nil records nothing.
+	State *artifacts.State
+	// Host overrides this host's facts (tests); nil reads them.
+	Host *Host
+	// TestLoad loads the object at path as variant into the kernel and
+	// unloads it; nil means [TestLoad]. An error refuses the candidate.
+	TestLoad func(path string, variant drivers.Mode) error
+	Logger   *slog.Logger
+}
+
+// Installed describes the active driver (the driver.json beside it).
+type Installed struct {
+	Config
+	Ref         string    `json:"ref"`
+	Digest      string    `json:"digest"`
+	LayerDigest string    `json:"layerDigest"`
+	InstalledAt time.Time `json:"installedAt"`
+	// Object is the object file's absolute path (not stored).
+	Object string `json:"-"`
+}
+
+// Install resolves raw, picks the variants this host can run (see
+// [Choose]), downloads and verifies each in turn, test-loads it, and
+// activates the first that loads. A refused driver leaves the active one
+// as it was.
+func Install(ctx context.Context, res *artifacts.Resolver, raw string, opts InstallOptions) (*Installed, error) {
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	dir := opts.Dir
+	if dir == "" {
+		dir = config.DefaultDriversDir
+	}
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, err
+	}
+	var host Host
+	if opts.Host != nil {
+		host = *opts.Host
+	} else if host, err = CurrentHost(); err != nil {
+		return nil, err
+	}
+	testLoad := opts.TestLoad
+	if testLoad == nil {
+		testLoad = TestLoad
+	}
+	if opts.State != nil {
+		unlock, err := opts.State.Lock()
+		if err != nil {
+			return nil, err
+		}
+		defer unlock()
+	}
+	r, err := Resolve(ctx, res, raw)
+	if err != nil {
+		return nil, err
+	}
+	cands, err := Choose(r.Candidates, host)
+	if err != nil {
+		return nil, fmt.Errorf("%s refused, the active driver is unchanged: %w", r.Ref, err)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("drivers directory: %w", err)
+	}
+	var errs []error
+	for _, c := range cands {
+		staging, err := os.MkdirTemp(dir, stagingPrefix)
+		if err != nil {
+			return nil, fmt.Errorf("drivers directory: %w", err)
+		}
+		inst, err := stage(ctx, r, c, staging)
+		if err == nil {
+			if err = testLoad(inst.Object, c.Config.Variant); err != nil {
+				err = fmt.Errorf("%w: %v", ErrTestLoad, err)
+			}
+		}
+		if err != nil {
+			_ = os.RemoveAll(staging)
+			log.Warn("driver variant refused", "ref", r.Ref, "variant", c.Label(), "err", err)
+			errs = append(errs, fmt.Errorf("%s: %w", c.Label(), err))
+			continue
+		}
+		if err := activate(dir, staging, inst, opts.State, log); err != nil {
+			_ = os.RemoveAll(staging)
+			return nil, err
+		}
+		log.Info("driver installed", "ref", r.Ref, "version", inst.Version, "variant", inst.Variant, "object", inst.Object)
+		return inst, nil
+	}
+	return nil, fmt.Errorf("%s refused, the active driver is unchanged: %w", r.Ref, errors.Join(errs...))
+}
+
+// stage downloads c's layer into staging, verifying it, extracts the
+// object and writes the metadata beside it.
+func stage(ctx context.Context, r *Resolved, c Candidate, staging string) (*Installed, error) {
+	limits := archive.DefaultLimits
+	limits.MaxFileSize, limits.MaxTotalSize, limits.MaxEntries = 64<<20, 64<<20, 16
+	if c.Layer.Size > limits.MaxTotalSize {
+		return nil, fmt.Errorf("%w: layer is %d bytes, over the %d-byte limit", ErrFormat, c.Layer.Size, limits.MaxTotalSize)
+	}
+	rc, err := r.repo.Blobs().Fetch(ctx, c.Layer)
+	if err != nil {
+		return nil, registry.Explain(err, r.Ref)
+	}
+	defer rc.Close()
+	blob := filepath.Join(staging, ".layer.tar.gz")
+	f, err := os.OpenFile(blob, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	v := c.Layer.Digest.Verifier()
+	n, err := io.Copy(io.MultiWriter(f, v), io.LimitReader(rc, c.Layer.Size+1))
+	if err != nil {
+		return nil, fmt.Errorf("downloading layer %s: %w", c.Layer.Digest, err)
+	}
+	if n != c.Layer.Size || !v.Verified() {
+		return nil, fmt.Errorf("layer %s: %w: received %d bytes that do not hash to the manifest's digest", c.Layer.Digest, artifacts.ErrDigestMismatch, n)
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return nil, err
+	}
+	files, err := archive.Extract(f, staging, limits)
+	f.Close()
+	_ = os.Remove(blob)
+	if err != nil {
+		return nil, fmt.Errorf("layer %s: %w", c.Layer.Digest, err)
+	}
+	if len(files) != 1 || strings.Contains(files[0], "/") || files[0] == MetaFile {
+		return nil, fmt.Errorf("layer %s: %w: want exactly one object file at the archive root, found %q", c.Layer.Digest, ErrFormat, files)
+	}
+	inst := &Installed{
+		Config: c.Config, Ref: r.Ref, Digest: r.Digest, LayerDigest: c.Layer.Digest.String(),
+		InstalledAt: time.Now().UTC(), Object: filepath.Join(staging, files[0]),
+	}
+	meta, err := json.MarshalIndent(inst, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(filepath.Join(staging, MetaFile), append(meta, '\n'), 0o644); err != nil {
+		return nil, err
+	}
+	for _, p := range []string{inst.Object, filepath.Join(staging, MetaFile)} {
+		if err := syncPath(p); err != nil {
+			return nil, err
+		}
+	}
+	return inst, nil
+}
+
+// activate renames the staging directory to its final name and points
+// CurrentLink at it in one rename, records the install, and removes the
+// directories of drivers installed before.
+func activate(dir, staging string, inst *Installed, state *artifacts.State, log *slog.Logger) error {
+	name := fmt.Sprintf("%s-%s-%s-%s", inst.Name, inst.Version, inst.Variant, strings.TrimPrefix(inst.LayerDigest, "sha256:")[:12])
+	name = strings.NewReplacer("/", "_", "..", "_").Replace(name)
+	final := filepath.Join(dir, name)
+	link := filepath.Join(dir, CurrentLink)
+	prev, _ := os.Readlink(link)
+	if prev == name {
+		// Reinstalling the active driver: the same layer digest, so the
+		// same bytes; move the old copy aside instead of replacing the
+		// directory the link points at.
+		aside := staging + ".old"
+		if err := os.Rename(final, aside); err != nil {
+			return err
+		}
+		defer os.RemoveAll(aside)
+		if err := os.Rename(staging, final); err != nil {
+			_ = os.Rename(aside, final)
+			return err
+		}
+	} else {
+		_ = os.RemoveAll(final)
+		if err := os.Rename(staging, final); err != nil {
+			return err
+		}
+	}
+	tmp := filepath.Join(dir, stagingPrefix+"link-"+name)
+	_ = os.Remove(tmp)
+	if err := os.Symlink(name, tmp); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, link); err != nil {
+		_ = os.Remove(tmp)
+		return err
+	}
+	syncDir(dir)
+	inst.Object = filepath.Join(final, filepath.Base(inst.Object))
+	if state != nil {
+		rec := artifacts.Record{
+			Name: inst.Name, Ref: inst.Ref, Version: inst.Version, Digest: inst.Digest, Type: Type,
+			Platform: "linux/" + inst.Arch + " " + string(inst.Variant), Dir: dir,
+			Files: []string{inst.Object, filepath.Join(final, MetaFile)}, InstalledAt: inst.InstalledAt,
+		}
+		if err := state.Put(rec); err != nil {
+			rollback(dir, link, prev, log)
+			return err
+		}
+		if recs, err := state.List(); err == nil {
+			for _, old := range recs {
+				if old.Type == Type && old.Name != inst.Name {
+					_ = state.Delete(old.Name)
+				}
+			}
+		}
+	}
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if e.IsDir() && e.Name() != name && !strings.HasPrefix(e.Name(), ".") {
+			if _, err := os.Stat(filepath.Join(dir, e.Name(), MetaFile)); err == nil {
+				if err := os.RemoveAll(filepath.Join(dir, e.Name())); err == nil {
+					log.Info("removed the previous driver", "dir", filepath.Join(dir, e.Name()))
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// rollback points the link back at the previous driver.
+func rollback(dir, link, prev string, log *slog.Logger) {
+	if prev == "" {
+		_ = os.Remove(link)
+		return
+	}
+	tmp := filepath.Join(dir, stagingPrefix+"link-rollback")
+	_ = os.Remove(tmp)
+	if err := os.Symlink(prev, tmp); err == nil && os.Rename(tmp, link) == nil {
+		return
+	}
+	log.Error("could not restore the previous driver link", "link", link, "target", prev)
+}
+
+func syncPath(p string) error {
+	f, err := os.Open(p)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return f.Sync()
+}
+
+func syncDir(dir string) {
+	if d, err := os.Open(dir); err == nil {
+		_ = d.Sync()
+		d.Close()
+	}
+}
+
+// TestLoad loads the object at path with the given variant's programs,
+// attaches them and unloads everything: the kernel's verifier and the
+// attach points are what decide whether a driver runs here.
+func TestLoad(path string, variant drivers.Mode) error {
+	d, err := drivers.Load(drivers.LoadOptions{
+		ObjectPath: path, Mode: variant, RingBufferSize: 1 << 20,
+		Logger: slog.New(slog.DiscardHandler),
+	})
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Attach()
+}
