@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -139,7 +140,19 @@ func layerDigest(t *testing.T, e *env, ref string) string {
 
 func TestUnauthorizedRegistry(t *testing.T) {
 	e := newEnv(t, testregistry.Options{Users: map[string]string{"bob": "pw"}})
-	e.installFails("unauthorized", e.reg.Ref("rules/x", "1.0.0"))
+	// Install with credentials, then lose them: the 401 leaves the
+	// installed files alone.
+	e.stdin = "bob\npw\n"
+	e.ok(append([]string{"registry", "auth", "basic", e.reg.Host}, e.transport...)...)
+	ref := e.reg.Ref("rules/x", "1.0.0")
+	e.push(ref, writeFile(t, filepath.Join(t.TempDir(), "x.yaml"), "- list: x\n"), "--type", "rulesfile", "--version", "1.0.0")
+	e.install(ref)
+	before := snapshot(t, e.root+"/etc")
+	if err := os.Remove(filepath.Join(e.state, "creds.json")); err != nil {
+		t.Fatal(err)
+	}
+	e.installFails("unauthorized", ref)
+	sameSnapshot(t, "401", before, snapshot(t, e.root+"/etc"))
 	e.fails("unauthorized", append([]string{"registry", "push", e.reg.Ref("rules/x", "1.0.0"),
 		writeFile(t, filepath.Join(t.TempDir(), "r.yaml"), "[]\n"), "--type", "rulesfile", "--version", "1.0.0"}, e.transport...)...)
 }
