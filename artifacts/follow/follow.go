@@ -83,6 +83,11 @@ type Options struct {
 	// Jitter returns a random duration in [0, max) (StartJitter); nil
 	// means math/rand.
 	Jitter func(max time.Duration) time.Duration
+	// Engine, when set, says what the sensor that loads the artifacts
+	// provides, read before every check (falcoctl's falcoversions: a
+	// running Falco's or Saker's /versions, see [VersionsEngine]);
+	// requirements are checked against it instead of Installer.Engine.
+	Engine func(ctx context.Context) (artifacts.Engine, error)
 	// OnUpdate is called after a new version is installed (a sensor
 	// reloads its rules there).
 	OnUpdate func(Update)
@@ -114,8 +119,8 @@ type Follower struct {
 	log *slog.Logger
 
 	mu sync.Mutex // serialises checks
-	// rejected maps a reference to the digest that failed with a
-	// permanent error, so it is not downloaded again.
+	// rejected maps a reference to the digest (and engine) that failed
+	// with a permanent error, so it is not downloaded again.
 	rejected map[string]string
 }
 
@@ -272,6 +277,13 @@ func (f *Follower) Check(ctx context.Context, ref string) (upd *Update, err erro
 		}
 	}()
 	in := f.o.Installer
+	if f.o.Engine != nil {
+		e, err := f.o.Engine(ctx)
+		if err != nil {
+			return nil, err
+		}
+		in.Engine = e
+	}
 	a, err := in.Resolver.Resolve(ctx, ref, artifacts.ResolveOptions{Platform: f.o.Install.Platform})
 	if err != nil {
 		return nil, err
@@ -284,7 +296,10 @@ func (f *Follower) Check(ctx context.Context, ref string) (upd *Update, err erro
 		f.log.Debug("follow: up to date", "ref", ref, "version", rec.Version, "digest", a.Digest)
 		return nil, nil
 	}
-	if f.rejected[ref] == a.Digest {
+	// A rejection holds for this digest on this engine: an upgraded
+	// sensor may meet the requirements it failed.
+	rejectKey := a.Digest + " " + in.Engine.EngineVersion + " " + in.Engine.PluginAPIVersion
+	if f.rejected[ref] == rejectKey {
 		f.log.Debug("follow: digest rejected before, not downloaded again", "ref", ref, "digest", a.Digest)
 		return nil, nil
 	}
@@ -300,7 +315,7 @@ func (f *Follower) Check(ctx context.Context, ref string) (upd *Update, err erro
 	done, err := in.Install(ctx, []string{ref}, f.o.Install)
 	if err != nil {
 		if !Transient(err) {
-			f.rejected[ref] = a.Digest
+			f.rejected[ref] = rejectKey
 		}
 		return nil, err
 	}

@@ -3,7 +3,9 @@ package follow_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -441,5 +443,39 @@ func TestNewRejectsBadOptions(t *testing.T) {
 	}
 	if _, err := follow.New(follow.Options{Refs: []string{"x"}, Installer: &artifacts.Installer{}, StartupBehavior: "later"}); !errors.Is(err, follow.ErrSchedule) {
 		t.Errorf("bad startup behavior: %v", err)
+	}
+}
+
+// With falcoversions, requirements are checked against the running
+// sensor's /versions, read before every check.
+func TestCheckAgainstSensorVersions(t *testing.T) {
+	e := newEnv(t)
+	engine := "0.10.0"
+	var mu sync.Mutex
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		fmt.Fprintf(w, `{"engine_version_semver": %q, "plugin_api_version": "3.10.0"}`, engine)
+	}))
+	defer srv.Close()
+	e.push("1.0.0", "- required_engine_version: 0.40.0\n"+rulesV1)
+	f := e.follower(follow.Options{Engine: follow.VersionsEngine(nil, srv.URL)})
+	ref := e.reg.Ref("rules/test", "latest")
+	if _, err := f.Check(context.Background(), ref); !errors.Is(err, artifacts.ErrRequirement) || !strings.Contains(err.Error(), "provides 0.10.0") {
+		t.Fatalf("check against an old sensor: %v", err)
+	}
+	if u, err := f.Check(context.Background(), ref); err != nil || u != nil {
+		t.Fatalf("second check of the rejected digest: %+v, %v", u, err)
+	}
+	// The sensor was upgraded: the same digest now installs.
+	mu.Lock()
+	engine = "0.41.0"
+	mu.Unlock()
+	if u, err := f.Check(context.Background(), ref); err != nil || u == nil {
+		t.Fatalf("check against an upgraded sensor: %+v, %v", u, err)
+	}
+	srv.Close()
+	if _, err := f.Check(context.Background(), ref); err == nil || !follow.Transient(err) {
+		t.Errorf("unreachable sensor: %v, want a transient error", err)
 	}
 }

@@ -71,6 +71,11 @@ func ParseCron(expr string) (*Cron, error) {
 	if c.dow&(1<<7) != 0 {
 		c.dow |= 1 // 7 is Sunday too
 	}
+	// Within five years every date recurs, February 29th included.
+	ref := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	if c.Next(ref).Sub(ref) > 4*366*24*time.Hour {
+		return nil, fmt.Errorf("--cron %q: %w: the expression never matches a date", expr, ErrSchedule)
+	}
 	return c, nil
 }
 
@@ -117,8 +122,8 @@ func parseCronField(s string, f cronField) (uint64, error) {
 }
 
 // Next implements [Schedule]: the first minute after t the expression
-// matches. It gives up (returning t plus a year) for expressions that
-// never match, such as February 30th.
+// matches. It gives up (returning t plus five years) for expressions
+// that never match, such as February 30th, which ParseCron refuses.
 func (c *Cron) Next(t time.Time) time.Time {
 	t = t.Truncate(time.Minute).Add(time.Minute)
 	end := t.AddDate(5, 0, 0)

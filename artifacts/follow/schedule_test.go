@@ -37,7 +37,7 @@ func TestCronNext(t *testing.T) {
 
 func TestParseScheduleErrors(t *testing.T) {
 	for _, c := range []struct{ every, cron string }{
-		{"", "* * * *"}, {"", "61 * * * *"}, {"", "*/0 * * * *"}, {"", "a * * * *"}, {"", "5-1 * * * *"},
+		{"", "* * * *"}, {"", "61 * * * *"}, {"", "*/0 * * * *"}, {"", "a * * * *"}, {"", "5-1 * * * *"}, {"", "0 0 30 2 *"},
 		{"1h", "* * * * *"}, {"soon", ""}, {"-1h", ""}, {"10ms", ""},
 	} {
 		if _, err := ParseSchedule(c.every, c.cron); !errors.Is(err, ErrSchedule) {

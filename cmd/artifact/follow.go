@@ -29,7 +29,10 @@ type FollowOptions struct {
 	AllowedTypes    []string
 	Platform        string
 	// Once checks every reference one time and exits.
-	Once      bool
+	Once bool
+	// InProcess is set by `run --follow`: the sensor is this binary, so
+	// artifact.follow.falcoversions is not consulted.
+	InProcess bool
 	Transport registry.Flags
 }
 
@@ -136,10 +139,16 @@ func NewFollower(f *cli.Factory, o *FollowOptions, onUpdate func(follow.Update))
 	if fc.StateDir != "" {
 		in.State = artifacts.OpenState(fc.StateDir)
 	}
-	return follow.New(follow.Options{
+	fo := follow.Options{
 		Refs: refs, Installer: in, Schedule: sched, StartupBehavior: sb, Logger: f.Logger(), OnUpdate: onUpdate,
 		Install: artifacts.InstallOptions{Dirs: dirs, AllowedTypes: types, Platform: o.Platform},
-	})
+	}
+	if fc.FalcoVersions != "" && !o.InProcess {
+		// falcoctl's sidecar setting: check requirements against the
+		// running sensor rather than this binary.
+		fo.Engine = follow.VersionsEngine(nil, fc.FalcoVersions)
+	}
+	return follow.New(fo)
 }
 
 func runFollow(ctx context.Context, f *cli.Factory, o *FollowOptions) error {

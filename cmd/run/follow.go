@@ -20,8 +20,8 @@ import (
 type FollowOptions struct {
 	// Refs are followed (--follow).
 	Refs []string
-	// FromConfig follows artifact.follow.refs of sakerctl's configuration
-	// (--follow-config).
+	// FromConfig also follows artifact.follow.refs of sakerctl's
+	// configuration (--follow-config).
 	FromConfig bool
 	// Schedule holds --follow-every, --follow-cron and
 	// --follow-startup-behavior.
@@ -49,7 +49,18 @@ func startFollow(ctx context.Context, o *FollowOptions, s *runner.Sensor) error 
 		return fmt.Errorf("--follow: no sakerctl configuration")
 	}
 	fo := o.Schedule
-	fo.Refs = o.Refs
+	fo.InProcess = true
+	fo.Refs = append([]string(nil), o.Refs...)
+	if o.FromConfig {
+		cfg, err := o.Factory.Config()
+		if err != nil {
+			return fmt.Errorf("--follow-config: %w", err)
+		}
+		if len(cfg.Artifact.Follow.Refs) == 0 {
+			return fmt.Errorf("--follow-config: artifact.follow.refs is empty in %s", o.Factory.Options.ConfigFile)
+		}
+		fo.Refs = append(fo.Refs, cfg.Artifact.Follow.Refs...)
+	}
 	fl, err := artifact.NewFollower(o.Factory, &fo, func(u follow.Update) {
 		s.TriggerReload(fmt.Sprintf("follow: %s %s installed", u.Name, u.NewVersion))
 	})
