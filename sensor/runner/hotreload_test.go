@@ -102,7 +102,11 @@ func TestReloadLosesNoEvent(t *testing.T) {
 				return
 			default:
 			}
-			os.WriteFile(rf, []byte(versions[i%2]), 0o644)
+			// Replace the file atomically, as installs do: a reload must
+			// never read a half-written version.
+			tmp := rf + ".tmp"
+			os.WriteFile(tmp, []byte(versions[i%2]), 0o644)
+			os.Rename(tmp, rf)
 			if err := h.s.Reload(); err != nil {
 				t.Error(err)
 				return
