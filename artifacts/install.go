@@ -169,6 +169,9 @@ func (in *Installer) Install(ctx context.Context, refs []string, opts InstallOpt
 			return nil, err
 		}
 	}
+	if err := checkOwnership(plan, current); err != nil {
+		return nil, err
+	}
 	var out []Installed
 	for _, p := range plan {
 		rec, err := in.commit(p, current)
@@ -178,6 +181,28 @@ func (in *Installer) Install(ctx context.Context, refs []string, opts InstallOpt
 		out = append(out, Installed{Record: rec, RequiredBy: p.requiredBy})
 	}
 	return out, nil
+}
+
+// checkOwnership refuses to let one artifact overwrite a file that another
+// installed (or planned) artifact owns: uninstalling either would then
+// break the other.
+func checkOwnership(plan []*planned, current []Record) error {
+	owner := map[string]string{}
+	for _, r := range current {
+		for _, f := range r.Files {
+			owner[f] = r.Name
+		}
+	}
+	for _, p := range plan {
+		for _, rel := range p.files {
+			dst := filepath.Join(p.dir, filepath.FromSlash(rel))
+			if o, ok := owner[dst]; ok && o != p.art.Name {
+				return fmt.Errorf("%s: %w: %s belongs to the installed artifact %s (uninstall it first, or install into another directory)", p.art.Ref, ErrInvalid, dst, o)
+			}
+			owner[dst] = p.art.Name
+		}
+	}
+	return nil
 }
 
 // check enforces the allowed types and the requirements.

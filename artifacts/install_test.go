@@ -148,3 +148,23 @@ func TestVerifyHookRunsBeforeDownload(t *testing.T) {
 		t.Fatalf("files written despite the verifier: %v", entries)
 	}
 }
+
+func TestInstallRefusesFilesOwnedByAnotherArtifact(t *testing.T) {
+	ctx := context.Background()
+	reg, c := testClient(t)
+	pushRules(t, c, reg.Ref("rules/one", "1.0.0"), "1.0.0", map[string]string{"shared.yaml": "- list: one\n"})
+	pushRules(t, c, reg.Ref("rules/two", "1.0.0"), "1.0.0", map[string]string{"shared.yaml": "- list: two\n"})
+	dest := t.TempDir()
+	in := &Installer{Resolver: &Resolver{Registry: c}, State: OpenState(t.TempDir()), Engine: DefaultEngine()}
+	opts := InstallOptions{Dirs: map[Type]string{Rulesfile: dest}}
+	if _, err := in.Install(ctx, []string{reg.Ref("rules/one", "1.0.0")}, opts); err != nil {
+		t.Fatal(err)
+	}
+	_, err := in.Install(ctx, []string{reg.Ref("rules/two", "1.0.0")}, opts)
+	if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "belongs to the installed artifact one") {
+		t.Fatalf("overwriting another artifact's file: %v", err)
+	}
+	if got, _ := os.ReadFile(filepath.Join(dest, "shared.yaml")); string(got) != "- list: one\n" {
+		t.Fatalf("shared.yaml = %q", got)
+	}
+}
