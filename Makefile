@@ -3,7 +3,8 @@ GO        ?= go
 BIN       ?= bin/sakerctl
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.0.0-dev)
 LDFLAGS   := -s -w -X github.com/sakersec/saker/internal/version.Version=$(VERSION) \
-             -X github.com/sakersec/saker/internal/version.Commit=$(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+             -X github.com/sakersec/saker/internal/version.Commit=$(shell git rev-parse --short HEAD 2>/dev/null || echo unknown) \
+             -X github.com/sakersec/saker/internal/version.Date=$(shell git log -1 --format=%cI 2>/dev/null || echo unknown)
 export CGO_ENABLED = 0
 
 .PHONY: build run test unit fuzz bench generate lint image ship-test snapshot
