@@ -35,7 +35,7 @@ func (o *FollowOptions) enabled() bool { return len(o.Refs) > 0 || o.FromConfig 
 
 func addFollowFlags(fl *pflag.FlagSet, o *FollowOptions) {
 	fl.StringArrayVar(&o.Refs, "follow", nil, "follow this artifact (repeatable): install new versions and reload the rules without a restart")
-	fl.BoolVar(&o.FromConfig, "follow-config", false, "follow artifact.follow.refs of sakerctl's configuration (--config)")
+	fl.BoolVar(&o.FromConfig, "follow-config", false, "also follow artifact.follow.refs of sakerctl's configuration (--config)")
 	artifact.AddFollowFlags(fl, &o.Schedule, "follow-")
 }
 
