@@ -195,3 +195,30 @@ func TestReloadOnDiskChanges(t *testing.T) {
 	os.WriteFile(other, []byte(markerRule("Other", "/marker/other")+markerRule("Later", "/marker/later")), 0o644)
 	h.waitFor("the reload of the new file", func() bool { return h.s.Runner.Rules() == 2 })
 }
+
+// TriggerReload (an in-process follower installed a version) reloads even
+// when files are not watched, and a rule's priority setting from the
+// reloaded configuration applies.
+func TestTriggerReloadWithoutWatching(t *testing.T) {
+	rf := writeFile(t, "rules.yaml", markerRule("Before", "/marker/before"))
+	cfgBody := "watch_config_files: false\nstdout_output: {enabled: false}\nwebserver: {enabled: false}\nrules_files: [" + rf + "]\npriority: %s\n"
+	cfgFile := writeFile(t, "falco.yaml", fmt.Sprintf(cfgBody, "debug"))
+	h := startHot(t, cfgFile)
+	h.waitFor("the event loop", h.s.Runner.Ready)
+	os.WriteFile(rf, []byte(markerRule("Before", "/marker/before")+markerRule("After", "/marker/after")), 0o644)
+	time.Sleep(ReloadInterval)
+	if n := h.s.Runner.Rules(); n != 1 {
+		t.Fatalf("%d rules: the unwatched change was applied", n)
+	}
+	h.s.TriggerReload("follow: test 2.0.0")
+	h.waitFor("the triggered reload", func() bool { return h.s.Runner.Rules() == 2 })
+	if st := h.s.ReloadStatus(); st.LastReason != "follow: test 2.0.0" || st.Reloads != 1 {
+		t.Errorf("status %+v", st)
+	}
+	h.open("/marker/after")
+	h.waitFor("After", func() bool { return h.count("After") == 1 })
+	// priority: error drops the WARNING rules.
+	os.WriteFile(cfgFile, []byte(fmt.Sprintf(cfgBody, "error")), 0o644)
+	h.s.TriggerReload("configuration")
+	h.waitFor("the reload with priority error", func() bool { return h.s.Runner.Rules() == 0 })
+}
