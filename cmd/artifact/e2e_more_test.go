@@ -1,7 +1,12 @@
 package artifact_test
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
 	"encoding/json"
+	"encoding/pem"
 	"os"
 	"path/filepath"
 	"strings"
@@ -105,4 +110,47 @@ func TestAssetInstallsIntoAssetsDir(t *testing.T) {
 		t.Fatalf("state: %+v", st)
 	}
 	e.installFails("artifact type not allowed", ref, "--allowed-types", "rulesfile,plugin")
+}
+
+// TestSignedIndexEntryNeedsSignature: an index entry that names a cosign
+// key makes install refuse an unsigned artifact before downloading it;
+// --no-verify installs it with a warning.
+func TestSignedIndexEntryNeedsSignature(t *testing.T) {
+	e := newEnv(t, testregistry.Options{})
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := x509.MarshalPKIXPublicKey(&key.PublicKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := t.TempDir()
+	keyFile := writeFile(t, filepath.Join(src, "cosign.pub"), string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})))
+	e.push(e.reg.Ref("rules/signed", "1.0.0"), writeFile(t, filepath.Join(src, "signed.yaml"), "- list: s\n"), "--type", "rulesfile", "--version", "1.0.0")
+	idx := writeFile(t, filepath.Join(src, "index.yaml"), `- name: signed
+  type: rulesfile
+  registry: `+e.reg.Host+`
+  repository: rules/signed
+  description: needs a signature
+  home: https://example.org
+  keywords: [signed]
+  license: Apache-2.0
+  maintainers: [{name: Demo, email: demo@example.org}]
+  sources: [https://example.org]
+  signature:
+    cosign:
+      key: `+keyFile+`
+`)
+	e.ok("index", "add", "signed", "file://"+idx)
+	e.installFails("no signature found", "signed:1.0.0")
+	if _, err := os.Stat(filepath.Join(e.rules, "signed.yaml")); !os.IsNotExist(err) {
+		t.Fatalf("unsigned artifact installed (%v)", err)
+	}
+	_, errOut, code := e.run(append([]string{"artifact", "install", "signed:1.0.0", "--no-verify"}, e.transport...)...)
+	if code != 0 || !strings.Contains(errOut, "signature NOT verified") {
+		t.Fatalf("--no-verify: exit %d\n%s", code, errOut)
+	}
+	// A full reference carries no signature policy and installs as is.
+	e.install(e.reg.Ref("rules/signed", "1.0.0"))
 }

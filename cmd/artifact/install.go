@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sakersec/saker/artifacts"
+	"github.com/sakersec/saker/artifacts/signature"
 	regcmd "github.com/sakersec/saker/cmd/registry"
 	"github.com/sakersec/saker/internal/cli"
 	"github.com/sakersec/saker/registry"
@@ -23,6 +24,11 @@ type InstallOptions struct {
 	Platform      string
 	Force         bool
 	ResolveDeps   bool
+	// NoVerify skips cosign verification of index entries that ask for
+	// it (also artifact.noVerify).
+	NoVerify bool
+	// TrustedRoot is sigstore's trusted_root.json for keyless signatures.
+	TrustedRoot string
 	// resolveDepsSet records whether --resolve-deps was given, so that
 	// artifact.install.resolveDeps applies otherwise.
 	resolveDepsSet bool
@@ -62,6 +68,8 @@ before any installed file changes.`,
 	fs.StringVar(&o.Platform, "platform", "", "OS/ARCH of plugins to install (default: this host)")
 	fs.BoolVar(&o.Force, "force", false, "install even when requirements are not met")
 	fs.BoolVar(&o.ResolveDeps, "resolve-deps", true, "install dependencies too")
+	fs.BoolVar(&o.NoVerify, "no-verify", false, "do not verify the cosign signatures index entries ask for (also artifact.noVerify); at your own risk")
+	fs.StringVar(&o.TrustedRoot, "trusted-root", "", "sigstore trusted_root.json, needed to verify keyless (certificate identity) signatures offline")
 	fs.StringVarP(&o.Output, "output", "o", "", "output format: text or json")
 	regcmd.AddTransportFlags(fs, &o.Transport)
 	return c
@@ -107,6 +115,13 @@ func runInstall(ctx context.Context, f *cli.Factory, o *InstallOptions) error {
 	if err != nil {
 		return err
 	}
+	// Index entries with a signature.cosign block are verified before
+	// anything is downloaded; full references carry no policy.
+	in.Verify = signature.InstallHook(signature.HookOptions{
+		TrustedRootFile: o.TrustedRoot,
+		Skip:            o.NoVerify || cfg.Artifact.NoVerify,
+		Logger:          f.Logger(),
+	})
 	done, err := in.Install(ctx, refs, artifacts.InstallOptions{
 		Dirs: dirs, AllowedTypes: types, Platform: o.Platform, Force: o.Force, ResolveDeps: resolveDeps,
 	})
