@@ -91,13 +91,13 @@ func TestBurstIsOneReload(t *testing.T) {
 	dir := t.TempDir()
 	rules := filepath.Join(dir, "rules.yaml")
 	write(t, rules, "v0")
-	h := start(t, Options{Watch: true, Debounce: time.Second, Signals: []os.Signal{}}, rules)
+	h := start(t, Options{Watch: true, Debounce: 1500 * time.Millisecond, Signals: []os.Signal{}}, rules)
 	write(t, filepath.Join(dir, "notes.txt"), "x")
 	for i := range 5 {
 		write(t, rules, fmt.Sprint("v", i))
 	}
 	got := h.waitReloads(2)
-	time.Sleep(2 * time.Second)
+	time.Sleep(2500 * time.Millisecond)
 	if n := h.count(); n != 2 {
 		t.Fatalf("%d reloads after a burst of 5 writes, want 1 more than at startup: %v", n, h.reasons)
 	}

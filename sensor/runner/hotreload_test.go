@@ -104,9 +104,7 @@ func TestReloadLosesNoEvent(t *testing.T) {
 			}
 			// Replace the file atomically, as installs do: a reload must
 			// never read a half-written version.
-			tmp := rf + ".tmp"
-			os.WriteFile(tmp, []byte(versions[i%2]), 0o644)
-			os.Rename(tmp, rf)
+			replaceFile(t, rf, versions[i%2])
 			if err := h.s.Reload(); err != nil {
 				t.Error(err)
 				return
@@ -162,13 +160,13 @@ func TestReloadOnDiskChanges(t *testing.T) {
 	h.waitFor("V1", func() bool { return h.count("V1") == 1 })
 
 	// v2 adds a rule.
-	os.WriteFile(rf, []byte(markerRule("V1", "/marker/v1")+markerRule("V2", "/marker/v2")), 0o644)
+	replaceFile(t, rf, markerRule("V1", "/marker/v1")+markerRule("V2", "/marker/v2"))
 	h.waitFor("the reload to v2", func() bool { return h.s.Runner.Rules() == 2 })
 	h.open("/marker/v2")
 	h.waitFor("V2", func() bool { return h.count("V2") == 1 })
 
 	// v3 does not compile: v2 keeps running.
-	os.WriteFile(rf, []byte(markerRule("V1", "/marker/v1")+"- rule: V3\n  desc: x\n  condition: evt.type = openat and (\n  output: x\n  priority: INFO\n"), 0o644)
+	replaceFile(t, rf, markerRule("V1", "/marker/v1")+"- rule: V3\n  desc: x\n  condition: evt.type = openat and (\n  output: x\n  priority: INFO\n")
 	h.waitFor("the failed reload", func() bool { return h.s.ReloadStatus().Failures == 1 })
 	if st := h.s.ReloadStatus(); !strings.Contains(st.LastError, "rules.yaml") {
 		t.Errorf("the error does not name the file: %q", st.LastError)
@@ -184,7 +182,7 @@ func TestReloadOnDiskChanges(t *testing.T) {
 
 	// The configuration now names another rules file.
 	other := writeFile(t, "other.yaml", markerRule("Other", "/marker/other"))
-	os.WriteFile(cfgFile, []byte(fmt.Sprintf(cfgBody, other)), 0o644)
+	replaceFile(t, cfgFile, fmt.Sprintf(cfgBody, other))
 	h.waitFor("the reload of the configuration", func() bool { return h.s.ReloadStatus().LastError == "" })
 	h.open("/marker/other")
 	h.waitFor("Other", func() bool { return h.count("Other") == 1 })
@@ -192,7 +190,7 @@ func TestReloadOnDiskChanges(t *testing.T) {
 		t.Errorf("/metrics still reports a failing reload")
 	}
 	// And the new file is watched.
-	os.WriteFile(other, []byte(markerRule("Other", "/marker/other")+markerRule("Later", "/marker/later")), 0o644)
+	replaceFile(t, other, markerRule("Other", "/marker/other")+markerRule("Later", "/marker/later"))
 	h.waitFor("the reload of the new file", func() bool { return h.s.Runner.Rules() == 2 })
 }
 
@@ -205,7 +203,7 @@ func TestTriggerReloadWithoutWatching(t *testing.T) {
 	cfgFile := writeFile(t, "falco.yaml", fmt.Sprintf(cfgBody, "debug"))
 	h := startHot(t, cfgFile)
 	h.waitFor("the event loop", h.s.Runner.Ready)
-	os.WriteFile(rf, []byte(markerRule("Before", "/marker/before")+markerRule("After", "/marker/after")), 0o644)
+	replaceFile(t, rf, markerRule("Before", "/marker/before")+markerRule("After", "/marker/after"))
 	time.Sleep(ReloadInterval)
 	if n := h.s.Runner.Rules(); n != 1 {
 		t.Fatalf("%d rules: the unwatched change was applied", n)
@@ -218,7 +216,20 @@ func TestTriggerReloadWithoutWatching(t *testing.T) {
 	h.open("/marker/after")
 	h.waitFor("After", func() bool { return h.count("After") == 1 })
 	// priority: error drops the WARNING rules.
-	os.WriteFile(cfgFile, []byte(fmt.Sprintf(cfgBody, "error")), 0o644)
+	replaceFile(t, cfgFile, fmt.Sprintf(cfgBody, "error"))
 	h.s.TriggerReload("configuration")
 	h.waitFor("the reload with priority error", func() bool { return h.s.Runner.Rules() == 0 })
+}
+
+// replaceFile replaces path atomically, as installs and ConfigMap updates
+// do, so a reload never reads a half-written file.
+func replaceFile(t *testing.T, path, body string) {
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, []byte(body), 0o644); err != nil {
+		t.Error(err)
+		return
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		t.Error(err)
+	}
 }
