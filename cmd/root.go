@@ -10,6 +10,7 @@ import (
 
 	"github.com/sakersec/saker/cmd/artifact"
 	"github.com/sakersec/saker/cmd/capture"
+	"github.com/sakersec/saker/cmd/driver"
 	"github.com/sakersec/saker/cmd/fields"
 	"github.com/sakersec/saker/cmd/index"
 	"github.com/sakersec/saker/cmd/registry"
@@ -50,6 +51,7 @@ registries, and runs a Falco-compatible detection sensor built on eBPF.`,
 		run.NewCmd(f),
 		capture.NewCmd(f),
 		fields.NewCmd(f),
+		driver.NewCmd(f),
 	)
 	return root
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/sakersec/saker/drivers"
+	driverartifact "github.com/sakersec/saker/drivers/artifact"
 	"github.com/sakersec/saker/sensor/capture"
 	"github.com/sakersec/saker/sensor/event"
 	"github.com/sakersec/saker/sensor/runner"
@@ -46,10 +47,14 @@ func (s *driverSource) Close() error {
 	return s.err
 }
 
-// openDriver loads the embedded eBPF object, sets the in-kernel filter to
-// the event types the rules and the state need, and attaches it.
-func openDriver(o runner.CaptureOptions, log *slog.Logger) (runner.EventSource, error) {
-	d, err := drivers.Load(drivers.LoadOptions{RingBufferSize: o.BufferSize, Types: o.Types, Logger: log})
+// openDriver loads the eBPF object (the one installed in driverDir when it
+// loads, else the embedded one; drivers/artifact logs which and why), sets
+// the in-kernel filter to the event types the rules and the state need,
+// and attaches it.
+func openDriver(o runner.CaptureOptions, driverDir string, log *slog.Logger) (runner.EventSource, error) {
+	d, _, err := driverartifact.LoadDriver(driverartifact.LoadDriverOptions{
+		Dir: driverDir, Load: drivers.LoadOptions{RingBufferSize: o.BufferSize, Types: o.Types, Logger: log}, Logger: log,
+	})
 	if err != nil {
 		return nil, fmt.Errorf("loading the eBPF driver: %w", err)
 	}

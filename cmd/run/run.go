@@ -28,6 +28,9 @@ type Options struct {
 	DryRun     bool
 	// DockerSocket overrides the Docker Engine API socket.
 	DockerSocket string
+	// DriverDir holds the installed eBPF driver (sakerctl driver
+	// install); empty means /etc/falco/drivers.
+	DriverDir string
 
 	Stdout io.Writer
 	Logger *slog.Logger
@@ -58,8 +61,8 @@ func falcoLogLevel(l string) string {
 	return "info"
 }
 
-// openCapture is the embedded eBPF driver (capture.go).
-var openCapture func(runner.CaptureOptions, *slog.Logger) (runner.EventSource, error)
+// openCapture is the eBPF driver, installed or embedded (capture.go).
+var openCapture func(co runner.CaptureOptions, driverDir string, log *slog.Logger) (runner.EventSource, error)
 
 // NewCmd returns the run command.
 func NewCmd(f *cli.Factory) *cobra.Command {
@@ -86,6 +89,11 @@ rules when none are installed; alerts on stdout; the webserver on :8765 with
 			o.Stdout = f.IO.Out
 			o.Logger = f.Logger()
 			o.Follow.Factory = f
+			if o.DriverDir == "" {
+				if cfg, err := f.Config(); err == nil {
+					o.DriverDir = cfg.Driver.Dir
+				}
+			}
 			if fl := cmd.Flag("log-level"); fl == nil || !fl.Changed {
 				// Without --log-level, falco.yaml's log_level decides.
 				o.NewLogger = func(level string) (*slog.Logger, error) {
@@ -102,6 +110,7 @@ rules when none are installed; alerts on stdout; the webserver on :8765 with
 	fl.StringVar(&o.WriteFile, "write", "", "record every captured event to this trace file")
 	fl.StringVarP(&o.ReplayFile, "replay", "e", "", "read events from a trace file (recorded with --write) instead of the kernel")
 	fl.BoolVar(&o.DryRun, "dry-run", false, "load the configuration and the rules, report them, and exit")
+	fl.StringVar(&o.DriverDir, "driver-dir", "", "directory of the driver installed by sakerctl driver install (default: driver.dir, else /etc/falco/drivers)")
 	fl.StringVar(&o.DockerSocket, "docker-socket", "", "Docker Engine API socket for container metadata (default /var/run/docker.sock)")
 	addFollowFlags(fl, &o.Follow)
 	return c
@@ -141,8 +150,10 @@ func Run(ctx context.Context, o *Options) error {
 		return nil
 	}
 	open := o.OpenCapture
-	if open == nil {
-		open = openCapture
+	if open == nil && openCapture != nil {
+		open = func(co runner.CaptureOptions, l *slog.Logger) (runner.EventSource, error) {
+			return openCapture(co, o.DriverDir, l)
+		}
 	}
 	so := runner.SetupOptions{
 		Config: cfg, Stdout: o.Stdout, Logger: log, ReplayFile: o.ReplayFile, WriteFile: o.WriteFile,

@@ -256,7 +256,7 @@ func TestInstallAndLoad(t *testing.T) {
 	if err := os.WriteFile(bad, obj, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	e.push(t, "drivers/saker:2.0.0", PushOptions{Version: "2.0.0", Files: []string{bad}})
+	e.push(t, "drivers/saker:2.0.0", PushOptions{Version: "2.0.0", Files: []string{bad}, skipCheck: true})
 	_, err = Install(ctx, e.res, e.reg.Host+"/drivers/saker:2.0.0", InstallOptions{Dir: e.dir, State: e.state})
 	if !errors.Is(err, ErrTestLoad) {
 		t.Fatalf("corrupt object: err = %v, want ErrTestLoad", err)
@@ -300,6 +300,26 @@ func TestLoadDriverFallsBack(t *testing.T) {
 	d.Close()
 	if sel.Source != SourceEmbedded || sel.Installed == nil || !strings.Contains(sel.Reason, "built for "+otherArch()) {
 		t.Errorf("selection = %+v", sel)
+	}
+}
+
+// TestPushRefusesNonObjects: a file that is not a Saker eBPF object, or
+// lacks the programs of a variant, is refused before anything is pushed.
+func TestPushRefusesNonObjects(t *testing.T) {
+	e := newEnv(t)
+	repo, _ := e.client.Repository(e.reg.Host + "/drivers/saker:1.0.0")
+	yaml := filepath.Join(t.TempDir(), "rules.yaml")
+	_ = os.WriteFile(yaml, []byte("[]\n"), 0o644)
+	_, err := Push(context.Background(), repo, PushOptions{Version: "1.0.0", Files: []string{yaml}})
+	if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "not an eBPF ELF object") {
+		t.Errorf("yaml as a driver: %v", err)
+	}
+	_, err = Push(context.Background(), repo, PushOptions{Version: "1.0.0", Variants: []drivers.Mode{"kprobe"}})
+	if !errors.Is(err, ErrInvalid) {
+		t.Errorf("unknown variant: %v", err)
+	}
+	if _, err := Resolve(context.Background(), e.res, e.reg.Host+"/drivers/saker:1.0.0"); err == nil {
+		t.Error("a refused push left a tag behind")
 	}
 }
 

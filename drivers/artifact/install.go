@@ -293,10 +293,13 @@ func syncDir(dir string) {
 // attaches them and unloads everything: the kernel's verifier and the
 // attach points are what decide whether a driver runs here.
 func TestLoad(path string, variant drivers.Mode) error {
-	d, err := drivers.Load(drivers.LoadOptions{
-		ObjectPath: path, Mode: variant, RingBufferSize: 1 << 20,
-		Logger: slog.New(slog.DiscardHandler),
-	})
+	return testLoad(drivers.LoadOptions{ObjectPath: path, Mode: variant})
+}
+
+func testLoad(lo drivers.LoadOptions) error {
+	lo.RingBufferSize = 1 << 20
+	lo.Logger = slog.New(slog.DiscardHandler)
+	d, err := drivers.Load(lo)
 	if err != nil {
 		return err
 	}

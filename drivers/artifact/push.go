@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/cilium/ebpf"
 	"github.com/opencontainers/go-digest"
 	specs "github.com/opencontainers/image-spec/specs-go"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -53,6 +54,10 @@ type PushOptions struct {
 	Tags         []string
 	FloatingTags bool
 	Logger       *slog.Logger
+
+	// skipCheck pushes objects unchecked (tests of the install side's
+	// defences).
+	skipCheck bool
 }
 
 // PushResult describes a pushed driver artifact.
@@ -90,6 +95,16 @@ func Push(ctx context.Context, repo *remote.Repository, opts PushOptions) (*Push
 	if len(variants) == 0 {
 		variants = Variants
 	}
+	for _, v := range variants {
+		if _, err := ParseVariant(string(v)); err != nil {
+			return nil, err
+		}
+	}
+	for _, obj := range objects {
+		if err := checkObject(obj, variants); err != nil && !opts.skipCheck {
+			return nil, err
+		}
+	}
 	reqs := DefaultRequirements()
 	if opts.Requirements != nil {
 		reqs = *opts.Requirements
@@ -117,9 +132,6 @@ func Push(ctx context.Context, repo *remote.Repository, opts PushOptions) (*Push
 			return nil, registry.Explain(err, base)
 		}
 		for _, v := range variants {
-			if _, err := ParseVariant(string(v)); err != nil {
-				return nil, err
-			}
 			cfg := Config{Name: opts.Name, Version: opts.Version, Arch: arch, Variant: v, Requirements: reqs}
 			cfgData, err := json.Marshal(cfg)
 			if err != nil {
@@ -224,6 +236,27 @@ func readObjects(files []string, nplat int) ([]object, error) {
 		objs = append(objs, objs[0])
 	}
 	return objs, nil
+}
+
+// entryProgram is a program every object of a variant must hold.
+var entryProgram = map[drivers.Mode]string{drivers.ModeTPBTF: "btf_sys_enter", drivers.ModeRawTracepoint: "raw_sys_enter"}
+
+// checkObject refuses files that are not Saker eBPF objects with the
+// programs of every variant pushed, before anything is uploaded.
+func checkObject(obj object, variants []drivers.Mode) error {
+	spec, err := ebpf.LoadCollectionSpecFromReader(bytes.NewReader(obj.data))
+	if err != nil {
+		return fmt.Errorf("%s: %w: not an eBPF ELF object (%v); build one with go generate ./drivers", obj.name, ErrInvalid, err)
+	}
+	if spec.Maps["events"] == nil {
+		return fmt.Errorf("%s: %w: no events ring buffer map; not built from drivers/bpf/saker.bpf.c", obj.name, ErrInvalid)
+	}
+	for _, v := range variants {
+		if p := entryProgram[v]; spec.Programs[p] == nil {
+			return fmt.Errorf("%s: %w: lacks the %s program %s; push it with --variant for the programs it has", obj.name, ErrInvalid, v, p)
+		}
+	}
+	return nil
 }
 
 // buildLayer packs one file into a tar.gz with fixed metadata, so the same
