@@ -6,8 +6,8 @@
 // version); bursts are debounced into one reload, and reloads run one at
 // a time. A [Status] keeps the outcome for /healthz and Prometheus.
 //
-// Swapping the compiled rules is the caller's job: compile the new
-// version completely, and only then hand it to the event loop (see
-// runner.Runner.SetRules), so a failed reload leaves the running rules
-// untouched.
+// Swapping the compiled rules is the caller's job: sensor/runner compiles
+// the new version completely and only then hands the engines to its event
+// loops through atomic pointers, so a failed reload leaves the running
+// rules untouched and no event waits for the compiler.
 package reload
