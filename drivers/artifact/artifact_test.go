@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
@@ -210,6 +211,23 @@ func TestInstallFallsBackToRawTracepoint(t *testing.T) {
 	obj, _ := os.ReadFile(act.Object)
 	if act.Variant != drivers.ModeRawTracepoint || act.Version != "1.2.3" || string(obj) != string(drivers.Object()) {
 		t.Errorf("active = %+v (object %d bytes)", act.Config, len(obj))
+	}
+	// What an install killed an hour ago left behind goes; a running
+	// install's staging directory (young) stays.
+	stale := filepath.Join(e.dir, stagingPrefix+"killed")
+	young := filepath.Join(e.dir, stagingPrefix+"running")
+	_ = os.Mkdir(stale, 0o755)
+	_ = os.Mkdir(young, 0o755)
+	old := time.Now().Add(-time.Hour)
+	_ = os.Chtimes(stale, old, old)
+	if _, err := Install(context.Background(), e.res, e.reg.Host+"/drivers/saker:1", InstallOptions{Dir: e.dir, State: e.state, Host: &host, TestLoad: fake}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(stale); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("stale staging directory kept: %v", err)
+	}
+	if err := os.Remove(young); err != nil {
+		t.Errorf("young staging directory removed: %v", err)
 	}
 	if entries, _ := os.ReadDir(e.dir); len(entries) != 2 {
 		t.Errorf("drivers dir holds %d entries, want the link and one driver directory (no staging left)", len(entries))

@@ -103,6 +103,7 @@ func Install(ctx context.Context, res *artifacts.Resolver, raw string, opts Inst
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("drivers directory: %w", err)
 	}
+	removeStaleStaging(dir, log)
 	var errs []error
 	for _, c := range cands {
 		staging, err := os.MkdirTemp(dir, stagingPrefix)
@@ -257,6 +258,19 @@ func activate(dir, staging string, inst *Installed, state *artifacts.State, log 
 		}
 	}
 	return nil
+}
+
+// removeStaleStaging deletes what an install killed midway left behind
+// (staging directories, temporary links); a running install's are young.
+func removeStaleStaging(dir string, log *slog.Logger) {
+	matches, _ := filepath.Glob(filepath.Join(dir, stagingPrefix+"*"))
+	for _, m := range matches {
+		if fi, err := os.Lstat(m); err == nil && time.Since(fi.ModTime()) > 10*time.Minute {
+			if os.RemoveAll(m) == nil {
+				log.Info("removed what an interrupted driver install left", "path", m)
+			}
+		}
+	}
 }
 
 // rollback points the link back at the previous driver.
