@@ -111,6 +111,12 @@ func LoadDriver(opts LoadDriverOptions) (*drivers.Driver, Selection, error) {
 		}
 		lo := opts.Load
 		lo.Object, lo.ObjectPath, lo.Mode = nil, inst.Object, inst.Variant
+		if inst.Variant == drivers.ModeTPBTF {
+			// Left unforced, the loader may still switch this object to
+			// its raw tracepoints if the kernel changed since the test
+			// load (Attach falls back too), instead of failing the run.
+			lo.Mode = ""
+		}
 		d, lerr := drivers.Load(lo)
 		if lerr == nil {
 			sel.Source = SourceInstalled
