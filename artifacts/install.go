@@ -59,7 +59,11 @@ type InstallOptions struct {
 	Force bool
 	// ResolveDeps installs the dependencies of the config layers.
 	ResolveDeps bool
-	Limits      Limits
+	// SkipBuiltinPlugins leaves out dependencies on plugins the sensor
+	// serves built-in (container, k8saudit, json) instead of installing
+	// them when a registry has them.
+	SkipBuiltinPlugins bool
+	Limits             Limits
 }
 
 // Installer installs artifacts atomically and records them in State.
@@ -244,11 +248,21 @@ func (in *Installer) resolveDep(ctx context.Context, dep Dependency, of string, 
 	cands := []Alternative{{Name: dep.Name, Version: dep.Version}}
 	cands = append(cands, dep.Alternatives...)
 	log := in.logger()
-	for _, c := range cands {
-		if v, ok := in.Engine.Builtin[c.Name]; ok {
-			log.Info("dependency served by the sensor's built-in plugin, not downloaded", "artifact", of, "dependency", c.Name, "required", c.Version, "builtin", v)
-			return nil, nil
+	// A plugin the sensor serves built-in is still installed when a registry
+	// has it, so the same layout works for Falco itself (sakerctl as a
+	// falcoctl drop-in); when none has it, or with SkipBuiltinPlugins, the
+	// built-in source satisfies the dependency.
+	builtin := func() bool {
+		for _, c := range cands {
+			if v, ok := in.Engine.Builtin[c.Name]; ok {
+				log.Info("dependency served by the sensor's built-in plugin, not downloaded", "artifact", of, "dependency", c.Name, "required", c.Version, "builtin", v)
+				return true
+			}
 		}
+		return false
+	}
+	if opts.SkipBuiltinPlugins && builtin() {
+		return nil, nil
 	}
 	for _, c := range cands {
 		for _, p := range plan {
@@ -290,6 +304,9 @@ func (in *Installer) resolveDep(ctx context.Context, dep Dependency, of string, 
 		}
 		log.Info("installing dependency", "artifact", of, "dependency", a.Name, "required", c.Version, "version", a.Version())
 		return a, nil
+	}
+	if builtin() {
+		return nil, nil
 	}
 	return nil, fmt.Errorf("dependency %s:%s of %s cannot be resolved: %s (install it yourself, or pass --resolve-deps=false)", dep.Name, dep.Version, of, strings.Join(errs, "; "))
 }

@@ -24,6 +24,7 @@ type InstallOptions struct {
 	Platform      string
 	Force         bool
 	ResolveDeps   bool
+	SkipBuiltin   bool
 	// NoVerify skips cosign verification of index entries that ask for
 	// it (also artifact.noVerify).
 	NoVerify bool
@@ -68,6 +69,7 @@ before any installed file changes.`,
 	fs.StringVar(&o.Platform, "platform", "", "OS/ARCH of plugins to install (default: this host)")
 	fs.BoolVar(&o.Force, "force", false, "install even when requirements are not met")
 	fs.BoolVar(&o.ResolveDeps, "resolve-deps", true, "install dependencies too")
+	fs.BoolVar(&o.SkipBuiltin, "skip-builtin-plugins", false, "do not download plugin dependencies that sakerctl run serves built-in (container, k8saudit, json); Falco itself needs them")
 	fs.BoolVar(&o.NoVerify, "no-verify", false, "do not verify the cosign signatures index entries ask for (also artifact.noVerify); at your own risk")
 	fs.StringVar(&o.TrustedRoot, "trusted-root", "", "sigstore trusted_root.json, needed to verify keyless (certificate identity) signatures offline")
 	fs.StringVarP(&o.Output, "output", "o", "", "output format: text or json")
@@ -123,7 +125,7 @@ func runInstall(ctx context.Context, f *cli.Factory, o *InstallOptions) error {
 		Logger:          f.Logger(),
 	})
 	done, err := in.Install(ctx, refs, artifacts.InstallOptions{
-		Dirs: dirs, AllowedTypes: types, Platform: o.Platform, Force: o.Force, ResolveDeps: resolveDeps,
+		Dirs: dirs, AllowedTypes: types, Platform: o.Platform, Force: o.Force, ResolveDeps: resolveDeps, SkipBuiltinPlugins: o.SkipBuiltin,
 	})
 	if err != nil {
 		return err
