@@ -143,6 +143,15 @@ func TestPushInstallPrintenvRun(t *testing.T) {
 	if !strings.Contains(logs, "using the installed eBPF driver") || !strings.Contains(logs, "version=1.0.0") {
 		t.Errorf("run did not use the installed driver:\n%s", logs)
 	}
+
+	out = e.ok("driver", "install", ref+":1.0.0", "--variant", "raw_tracepoint", "--plain-http")
+	if !strings.Contains(out, "raw_tracepoint") {
+		t.Errorf("install --variant raw_tracepoint: %q", out)
+	}
+	logs = runSensor(t, e.drivers)
+	if !strings.Contains(logs, "using the installed eBPF driver") || !strings.Contains(logs, "variant=raw_tracepoint") || !strings.Contains(logs, "mode=raw_tracepoint") {
+		t.Errorf("run did not use the installed raw_tracepoint driver:\n%s", logs)
+	}
 }
 
 // runSensor starts `sakerctl run` on a rule that never fires, stops it once

@@ -8,6 +8,7 @@ import (
 
 	"github.com/sakersec/saker/artifacts"
 	regcmd "github.com/sakersec/saker/cmd/registry"
+	"github.com/sakersec/saker/drivers"
 	driverartifact "github.com/sakersec/saker/drivers/artifact"
 	"github.com/sakersec/saker/internal/cli"
 	"github.com/sakersec/saker/registry"
@@ -17,6 +18,7 @@ import (
 type InstallOptions struct {
 	Ref       string
 	Dir       string
+	Variant   string
 	Output    string
 	Transport registry.Flags
 }
@@ -48,6 +50,7 @@ install state. A refused driver leaves the active one untouched.`,
 		},
 	}
 	c.Flags().StringVar(&o.Dir, "dir", "", "drivers directory (default: driver.dir, else /etc/falco/drivers)")
+	c.Flags().StringVar(&o.Variant, "variant", "", "install only this attach variant: tp_btf or raw_tracepoint (default: the first that loads, tp_btf first)")
 	c.Flags().StringVarP(&o.Output, "output", "o", "", "output format: text or json")
 	regcmd.AddTransportFlags(c.Flags(), &o.Transport)
 	return c
@@ -56,6 +59,14 @@ install state. A refused driver leaves the active one untouched.`,
 func runInstall(ctx context.Context, f *cli.Factory, o *InstallOptions) error {
 	if err := cli.ValidateOutput(o.Output); err != nil {
 		return err
+	}
+	var variant drivers.Mode
+	if o.Variant != "" {
+		v, err := driverartifact.ParseVariant(o.Variant)
+		if err != nil {
+			return fmt.Errorf("--variant: %w", err)
+		}
+		variant = v
 	}
 	dir, err := driversDir(f, o.Dir)
 	if err != nil {
@@ -70,7 +81,7 @@ func runInstall(ctx context.Context, f *cli.Factory, o *InstallOptions) error {
 		return err
 	}
 	inst, err := driverartifact.Install(ctx, res, o.Ref, driverartifact.InstallOptions{
-		Dir: dir, State: artifacts.OpenState(cfg.StateDir()), Logger: f.Logger(),
+		Dir: dir, State: artifacts.OpenState(cfg.StateDir()), Variant: variant, Logger: f.Logger(),
 	})
 	if err != nil {
 		return err

@@ -162,6 +162,12 @@ func TestInstallRefusesWrongArchAndNewerKernel(t *testing.T) {
 		t.Errorf("newer kernel: err = %v, want ErrRequirement with both releases", err)
 	}
 
+	e.push(t, "drivers/rawonly:1.0.0", PushOptions{Version: "1.0.0", Variants: []drivers.Mode{drivers.ModeRawTracepoint}})
+	_, err = Install(ctx, e.res, e.reg.Host+"/drivers/rawonly:1.0.0", InstallOptions{Dir: e.dir, State: e.state, Host: &host, TestLoad: fake, Variant: drivers.ModeTPBTF})
+	if !errors.Is(err, ErrNoVariant) || !strings.Contains(err.Error(), "no tp_btf variant (available: linux/"+runtime.GOARCH+" raw_tracepoint)") {
+		t.Errorf("missing variant: err = %v", err)
+	}
+
 	noBTF := host
 	noBTF.BTF = false
 	_, err = Install(ctx, e.res, e.reg.Host+"/drivers/good:1.0.0", InstallOptions{Dir: e.dir, State: e.state, Host: &noBTF, TestLoad: fake})

@@ -41,6 +41,8 @@ type InstallOptions struct {
 	State *artifacts.State
 	// Host overrides this host's facts (tests); nil reads them.
 	Host *Host
+	// Variant, if set, installs only that attach variant.
+	Variant drivers.Mode
 	// TestLoad loads the object at path as variant into the kernel and
 	// unloads it; nil means [TestLoad]. An error refuses the candidate.
 	TestLoad func(path string, variant drivers.Mode) error
@@ -96,7 +98,23 @@ func Install(ctx context.Context, res *artifacts.Resolver, raw string, opts Inst
 	if err != nil {
 		return nil, err
 	}
-	cands, err := Choose(r.Candidates, host)
+	all := r.Candidates
+	if opts.Variant != "" {
+		all = nil
+		for _, c := range r.Candidates {
+			if c.Config.Variant == opts.Variant {
+				all = append(all, c)
+			}
+		}
+		if len(all) == 0 {
+			var avail []string
+			for _, c := range r.Candidates {
+				avail = append(avail, c.Label())
+			}
+			return nil, fmt.Errorf("%s: %w: no %s variant (available: %s)", r.Ref, ErrNoVariant, opts.Variant, strings.Join(avail, ", "))
+		}
+	}
+	cands, err := Choose(all, host)
 	if err != nil {
 		return nil, fmt.Errorf("%s refused, the active driver is unchanged: %w", r.Ref, err)
 	}
