@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -31,6 +32,9 @@ const (
 
 // ErrNoRefs is returned by [New] when there is nothing to follow.
 var ErrNoRefs = errors.New("nothing to follow: give a reference or set artifact.follow.refs")
+
+// ErrRejected marks a version that Options.Validate refused.
+var ErrRejected = errors.New("version refused")
 
 // Clock is the time source; tests inject a fake one.
 type Clock interface {
@@ -88,6 +92,11 @@ type Options struct {
 	// running Falco's or Saker's /versions, see [VersionsEngine]);
 	// requirements are checked against it instead of Installer.Engine.
 	Engine func(ctx context.Context) (artifacts.Engine, error)
+	// Validate, when set, sees a new rulesfile version before it is
+	// installed: its files keyed by the path they will have. An error
+	// refuses the version (a sensor following in-process checks that its
+	// rules still compile, so a restart never meets a broken version).
+	Validate func(ctx context.Context, a *artifacts.Artifact, files map[string][]byte) error
 	// OnUpdate is called after a new version is installed (a sensor
 	// reloads its rules there).
 	OnUpdate func(Update)
@@ -256,7 +265,7 @@ func Transient(err error) bool {
 	for _, permanent := range []error{
 		artifacts.ErrRequirement, artifacts.ErrNotAllowed, artifacts.ErrFormat, artifacts.ErrUnsafeArchive,
 		artifacts.ErrInvalid, artifacts.ErrNotFound, registry.ErrNotFound, registry.ErrUnauthorized,
-		registry.ErrInvalidReference, index.ErrNotFound, context.Canceled,
+		registry.ErrInvalidReference, index.ErrNotFound, context.Canceled, ErrRejected,
 	} {
 		if errors.Is(err, permanent) {
 			return false
@@ -312,6 +321,16 @@ func (f *Follower) Check(ctx context.Context, ref string) (upd *Update, err erro
 		}
 	}
 	f.log.Info("follow: new version", "ref", ref, "artifact", a.Name, "from", upd.OldVersion, "to", upd.NewVersion, "digest", a.Digest)
+	if f.o.Validate != nil && a.Type == artifacts.Rulesfile {
+		files, err := f.pull(ctx, a)
+		if err != nil {
+			return nil, err
+		}
+		if err := f.o.Validate(ctx, a, files); err != nil {
+			f.rejected[ref] = rejectKey
+			return nil, fmt.Errorf("%s %s (%s): %w, the installed version stays: %v", a.Name, upd.NewVersion, a.Digest, ErrRejected, err)
+		}
+	}
 	done, err := in.Install(ctx, []string{ref}, f.o.Install)
 	if err != nil {
 		if !Transient(err) {
@@ -337,6 +356,40 @@ func (f *Follower) Check(ctx context.Context, ref string) (upd *Update, err erro
 		f.o.OnUpdate(*upd)
 	}
 	return upd, nil
+}
+
+// pull downloads a's files (pinned to its digest) into a temporary
+// directory and returns them keyed by the path an install would give them.
+func (f *Follower) pull(ctx context.Context, a *artifacts.Artifact) (map[string][]byte, error) {
+	tmp, err := os.MkdirTemp("", "sakerctl-follow-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(tmp)
+	rec, err := f.o.Installer.Pull(ctx, a.Repository+"@"+a.Digest, tmp, f.o.Install)
+	if err != nil {
+		return nil, err
+	}
+	dest := f.o.Install.Dirs[a.Type]
+	if dest == "" {
+		dest = artifacts.DefaultDirs()[a.Type]
+	}
+	if dest, err = filepath.Abs(dest); err != nil {
+		return nil, err
+	}
+	out := make(map[string][]byte, len(rec.Files))
+	for _, p := range rec.Files {
+		rel, err := filepath.Rel(rec.Dir, p)
+		if err != nil {
+			return nil, err
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return nil, err
+		}
+		out[filepath.Join(dest, rel)] = data
+	}
+	return out, nil
 }
 
 // readFiles reads the files that exist, keyed by path.

@@ -479,3 +479,41 @@ func TestCheckAgainstSensorVersions(t *testing.T) {
 		t.Errorf("unreachable sensor: %v, want a transient error", err)
 	}
 }
+
+// Validate sees a new version's files under the paths an install gives
+// them; a refusal keeps the installed version and is not retried.
+func TestValidateRefusesVersions(t *testing.T) {
+	e := newEnv(t)
+	e.push("1.0.0", rulesV1)
+	var seen []string
+	f := e.follower(follow.Options{Validate: func(_ context.Context, a *artifacts.Artifact, files map[string][]byte) error {
+		for p, d := range files {
+			seen = append(seen, p)
+			if strings.Contains(string(d), "broken") {
+				return errors.New(p + ":1:3: broken")
+			}
+		}
+		return nil
+	}})
+	ref := e.reg.Ref("rules/test", "latest")
+	if _, err := f.Check(context.Background(), ref); err != nil {
+		t.Fatal(err)
+	}
+	if want := filepath.Join(e.rulesDir(), "test_rules.yaml"); !slices.Equal(seen, []string{want}) {
+		t.Errorf("validated %v, want %s", seen, want)
+	}
+	e.push("2.0.0", "# broken\n"+rulesV2)
+	_, err := f.Check(context.Background(), ref)
+	if !errors.Is(err, follow.ErrRejected) || follow.Transient(err) || !strings.Contains(err.Error(), "test_rules.yaml:1:3: broken") {
+		t.Fatalf("check of a refused version: %v", err)
+	}
+	if e.installed() != rulesV1 {
+		t.Fatal("a refused version was installed")
+	}
+	if u, err := f.Check(context.Background(), ref); u != nil || err != nil {
+		t.Errorf("refused digest checked again: %+v, %v", u, err)
+	}
+	if entries, _ := os.ReadDir(e.rulesDir()); len(entries) != 1 {
+		t.Errorf("the rules directory holds %d entries after a refused version, want only the installed file", len(entries))
+	}
+}

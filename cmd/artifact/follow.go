@@ -33,6 +33,9 @@ type FollowOptions struct {
 	// InProcess is set by `run --follow`: the sensor is this binary, so
 	// artifact.follow.falcoversions is not consulted.
 	InProcess bool
+	// Validate and OnCheck are passed to the follower (follow.Options).
+	Validate  func(ctx context.Context, a *artifacts.Artifact, files map[string][]byte) error
+	OnCheck   func(ref string, err error)
 	Transport registry.Flags
 }
 
@@ -141,6 +144,7 @@ func NewFollower(f *cli.Factory, o *FollowOptions, onUpdate func(follow.Update))
 	}
 	fo := follow.Options{
 		Refs: refs, Installer: in, Schedule: sched, StartupBehavior: sb, Logger: f.Logger(), OnUpdate: onUpdate,
+		Validate: o.Validate, OnCheck: o.OnCheck,
 		Install: artifacts.InstallOptions{Dirs: dirs, AllowedTypes: types, Platform: o.Platform},
 	}
 	if fc.FalcoVersions != "" && !o.InProcess {

@@ -2,11 +2,13 @@ package run
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 
 	"github.com/spf13/pflag"
 
+	"github.com/sakersec/saker/artifacts"
 	"github.com/sakersec/saker/artifacts/follow"
 	"github.com/sakersec/saker/cmd/artifact"
 	"github.com/sakersec/saker/internal/cli"
@@ -50,6 +52,17 @@ func startFollow(ctx context.Context, o *FollowOptions, s *runner.Sensor) error 
 	}
 	fo := o.Schedule
 	fo.InProcess = true
+	// A version that does not compile with the running configuration is
+	// refused before it reaches the disk, so a restart never meets it; the
+	// refusal is reported like a failed reload.
+	fo.Validate = func(_ context.Context, _ *artifacts.Artifact, files map[string][]byte) error {
+		return s.ValidateRules(files)
+	}
+	fo.OnCheck = func(ref string, err error) {
+		if errors.Is(err, follow.ErrRejected) {
+			s.RecordReloadError("follow: "+ref, err)
+		}
+	}
 	fo.Refs = append([]string(nil), o.Refs...)
 	if o.FromConfig {
 		cfg, err := o.Factory.Config()

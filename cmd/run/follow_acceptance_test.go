@@ -184,7 +184,8 @@ func TestAcceptanceFollowHotReload(t *testing.T) {
 		t.Error("no request was rate-limited")
 	}
 
-	// v3 does not compile: the sensor keeps v2 and says why.
+	// v3 does not compile: the follower refuses it before it reaches the
+	// disk, the sensor keeps v2 and says why.
 	push("3.0.0", openRule("Follow v1", marker1)+"- rule: Follow v3\n  desc: broken\n  condition: evt.type = openat and (\n  output: x\n  priority: INFO\n")
 	deadline := time.Now().Add(20 * time.Second)
 	for s.ReloadStatus().Failures == 0 {
@@ -200,6 +201,12 @@ func TestAcceptanceFollowHotReload(t *testing.T) {
 		t.Errorf("/metrics does not report the failed reload")
 	}
 	fireWithin("Follow v2", marker2)
+	if b, _ := os.ReadFile(filepath.Join(rulesDir, "follow_rules.yaml")); !strings.Contains(string(b), "Follow v2") || strings.Contains(string(b), "Follow v3") {
+		t.Errorf("the installed rules are not v2 after the broken v3:\n%s", b)
+	}
+	if !strings.Contains(logs.String(), "version refused") {
+		t.Error("the refusal of v3 is not logged")
+	}
 }
 
 // find reports whether an alert of rule satisfies match.
