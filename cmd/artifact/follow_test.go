@@ -48,7 +48,7 @@ func TestFollowSurvivesAnUnreachableRegistry(t *testing.T) {
 	f.Options.ConfigFile = e.cfgFile
 	f.Options.LogFormat = "text"
 	f.Getenv = func(string) string { return "" }
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
 	code := cmd.Execute(ctx, f, []string{"artifact", "follow", "127.0.0.1:1/rules/none:latest", "--plain-http", "--every", "1s"})
 	if code != 0 {
