@@ -27,32 +27,11 @@ const (
 // chartDir is charts/saker in this checkout.
 func chartDir() string { return filepath.Join(testutil.RepoRoot(), "charts", "saker") }
 
-// helmBin finds helm on PATH or in $GOPATH/bin (where `go install` puts it),
-// skipping the test without it, or failing under SAKER_REQUIRE_PRIVILEGED=1.
+// helmBin finds helm, skipping the test without it, or failing under
+// SAKER_REQUIRE_PRIVILEGED=1.
 func helmBin(t *testing.T) string {
 	t.Helper()
-	if p, err := exec.LookPath("helm"); err == nil {
-		return p
-	}
-	gopath := os.Getenv("GOPATH")
-	if gopath == "" {
-		home, _ := os.UserHomeDir()
-		gopath = filepath.Join(home, "go")
-	}
-	if p := filepath.Join(gopath, "bin", "helm"); isExecutable(p) {
-		return p
-	}
-	const what = "helm (go install helm.sh/helm/v3/cmd/helm@v3.22.0)"
-	if testutil.RequirePrivileged() {
-		t.Fatalf("%s is required (SAKER_REQUIRE_PRIVILEGED=1)", what)
-	}
-	t.Skipf("skipping: %s is not installed", what)
-	return ""
-}
-
-func isExecutable(p string) bool {
-	fi, err := os.Stat(p)
-	return err == nil && !fi.IsDir() && fi.Mode()&0o111 != 0
+	return testutil.NeedTool(t, "helm", "go install helm.sh/helm/v3/cmd/helm@v3.22.0")
 }
 
 // helm runs helm with args and returns stdout, or stdout+stderr in err.

@@ -33,12 +33,7 @@ type image struct {
 func buildImage(t *testing.T) *image {
 	t.Helper()
 	testutil.NeedDocker(t)
-	if _, err := exec.LookPath("make"); err != nil {
-		if testutil.RequirePrivileged() {
-			t.Fatalf("make is required to build the image (SAKER_REQUIRE_PRIVILEGED=1): %v", err)
-		}
-		t.Skipf("skipping: make is not installed: %v", err)
-	}
+	testutil.NeedTool(t, "make", "apt-get install make; it builds the image")
 	id := randomHex(t)
 	img := &image{
 		ref: "saker-imagetest:" + id,

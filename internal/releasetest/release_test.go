@@ -17,32 +17,11 @@ import (
 	"github.com/sakersec/saker/internal/version"
 )
 
-// goreleaserBin finds goreleaser on PATH or in $GOPATH/bin, skipping the
-// test without it, or failing under SAKER_REQUIRE_PRIVILEGED=1.
+// goreleaserBin finds goreleaser, skipping the test without it, or failing
+// under SAKER_REQUIRE_PRIVILEGED=1.
 func goreleaserBin(t *testing.T) string {
 	t.Helper()
-	if p, err := exec.LookPath("goreleaser"); err == nil {
-		return p
-	}
-	gopath := os.Getenv("GOPATH")
-	if gopath == "" {
-		home, _ := os.UserHomeDir()
-		gopath = filepath.Join(home, "go")
-	}
-	if p := filepath.Join(gopath, "bin", "goreleaser"); isExecutable(p) {
-		return p
-	}
-	const what = "goreleaser (go install github.com/goreleaser/goreleaser/v2@v2.16.0)"
-	if testutil.RequirePrivileged() {
-		t.Fatalf("%s is required (SAKER_REQUIRE_PRIVILEGED=1)", what)
-	}
-	t.Skipf("skipping: %s is not installed", what)
-	return ""
-}
-
-func isExecutable(p string) bool {
-	fi, err := os.Stat(p)
-	return err == nil && !fi.IsDir() && fi.Mode()&0o111 != 0
+	return testutil.NeedTool(t, "goreleaser", "go install github.com/goreleaser/goreleaser/v2@v2.16.0")
 }
 
 // run runs a command in the repository root and returns its stdout.

@@ -1,5 +1,5 @@
 // Package testutil holds helpers shared by Saker's tests: gates for tests
-// that need root, BPF or Docker, and access to the upstream reference data.
+// that need root, BPF, Docker or an installed tool, and access to the upstream reference data.
 //
 // When SAKER_REQUIRE_PRIVILEGED=1 (CI sets it), a missing capability fails
 // the test instead of skipping it, so CI cannot silently skip the
@@ -55,6 +55,28 @@ func NeedDocker(t testing.TB) {
 	if err := exec.Command("docker", "info").Run(); err != nil {
 		missing(t, "a running Docker daemon")
 	}
+}
+
+// NeedTool returns the path of the named program, looked up on PATH and
+// then in $GOPATH/bin (where `go install` puts it, often not on PATH). Without
+// it the test skips, or fails under SAKER_REQUIRE_PRIVILEGED=1; install says
+// how to get it, e.g. "go install helm.sh/helm/v3/cmd/helm@v3.22.0".
+func NeedTool(t testing.TB, name, install string) string {
+	t.Helper()
+	if p, err := exec.LookPath(name); err == nil {
+		return p
+	}
+	gopath := os.Getenv("GOPATH")
+	if gopath == "" {
+		home, _ := os.UserHomeDir()
+		gopath = filepath.Join(home, "go")
+	}
+	p := filepath.Join(gopath, "bin", name)
+	if fi, err := os.Stat(p); err == nil && !fi.IsDir() && fi.Mode()&0o111 != 0 {
+		return p
+	}
+	missing(t, name+" ("+install+")")
+	return ""
 }
 
 // UpstreamDir returns ../shared/upstream relative to the repository root.
