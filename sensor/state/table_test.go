@@ -7,44 +7,16 @@ import (
 	"testing"
 
 	"github.com/sakersec/saker/sensor/event"
+	"github.com/sakersec/saker/sensor/internal/eventtest"
 )
 
 // mk builds an event of type typ whose record arguments come from args by
 // name: string, []string (lists), int64, event.Tuple or event.SockAddr.
 func mk(t testing.TB, typ event.Type, pid, ppid, res int64, args map[string]any) *event.Event {
 	t.Helper()
-	var enc event.Encoder
-	for _, a := range event.Schema(typ) {
-		if a.Src != event.SrcRecord {
-			continue
-		}
-		switch v := args[a.Name].(type) {
-		case string:
-			enc.Str(v)
-		case []string:
-			enc.List(v...)
-		case int64:
-			enc.Int(v)
-		case int:
-			enc.Int(int64(v))
-		case event.Tuple:
-			enc.Tuple(v)
-		case event.SockAddr:
-			enc.SockAddr(v)
-		case nil:
-			switch a.Kind {
-			case event.KindPath, event.KindString, event.KindBytes, event.KindList, event.KindTuple, event.KindSockAddr:
-				enc.Raw(nil)
-			default:
-				enc.Int(0)
-			}
-		default:
-			t.Fatalf("arg %s: unsupported %T", a.Name, v)
-		}
-	}
 	ev := &event.Event{Type: typ, TID: pid, PID: pid, PPID: ppid, Res: res, Num: 1, TS: 1}
 	copy(ev.Comm[:], "test")
-	if err := ev.SetArgs(append([]byte(nil), enc.Bytes()...)); err != nil {
+	if err := ev.SetArgs(eventtest.Args(t, typ, args)); err != nil {
 		t.Fatal(err)
 	}
 	return ev
