@@ -16,7 +16,7 @@ import (
 )
 
 // TestFullRefWorksWithIndexesUnreachable: an air-gapped host whose index
-// cannot be fetched still installs by full reference, silently.
+// cannot be fetched still installs by full reference.
 func TestFullRefWorksWithIndexesUnreachable(t *testing.T) {
 	e := newEnv(t, testregistry.Options{})
 	cfg := readFile(t, e.cfgFile) + "indexes:\n  - name: unreachable\n    url: http://127.0.0.1:1/index.yaml\n"
@@ -30,8 +30,12 @@ func TestFullRefWorksWithIndexesUnreachable(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("full ref with an unreachable index: exit %d\n%s", code, errOut)
 	}
-	if strings.Contains(errOut, "level=WARN") || strings.Contains(errOut, "level=ERROR") {
-		t.Fatalf("full ref install warned about indexes:\n%s", errOut)
+	// Looking the k8saudit dependency up by name is the one thing that needs
+	// an index: that may warn, nothing may fail.
+	for _, l := range strings.Split(errOut, "\n") {
+		if strings.Contains(l, "level=ERROR") || (strings.Contains(l, "level=WARN") && !strings.Contains(l, "index=unreachable")) {
+			t.Fatalf("full ref install with an unreachable index logged:\n%s", errOut)
+		}
 	}
 	if !strings.Contains(errOut, "built-in plugin") {
 		t.Fatalf("no log about the built-in k8saudit dependency:\n%s", errOut)
