@@ -130,7 +130,10 @@ func TestRecordCommand(t *testing.T) {
 	}
 	// Only the command's tree: every process is sh, cat or the child
 	// sakerctl forked before it executed sh.
-	out, _, _ = runCLI(t, "capture", "read", file, "--fields", "proc.name")
+	out, errOut, code = runCLI(t, "capture", "read", file, "--fields", "proc.name")
+	if code != 0 || !strings.Contains(out, "proc.name=cat") {
+		t.Errorf("read --fields proc.name (exit %d, %s):\n%s", code, errOut, out)
+	}
 	for _, l := range lines(out) {
 		switch l {
 		case "proc.name=sh", "proc.name=cat", "proc.name=capture.test":

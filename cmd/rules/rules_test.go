@@ -55,7 +55,9 @@ func TestValidate(t *testing.T) {
 		}
 	}
 	out.Reset()
-	_ = runValidate(&out, &ValidateOptions{Files: []string{bad}, Output: "json"})
+	if err := runValidate(&out, &ValidateOptions{Files: []string{bad}, Output: "json"}); !errors.Is(err, ErrValidation) {
+		t.Errorf("json output: err %v, want ErrValidation", err)
+	}
 	var res rules.Result
 	if err := json.Unmarshal(out.Bytes(), &res); err != nil || len(res.Files) != 1 || len(res.Files[0].Errors) != 1 {
 		t.Errorf("json: %v %s", err, out.String())

@@ -164,7 +164,9 @@ func TestHTTPSWithCACert(t *testing.T) {
 	if err := h.Write(context.Background(), sample("A")); err != nil {
 		t.Errorf("with ca_cert: %v", err)
 	}
-	h, _ = NewHTTP(HTTPOptions{URL: srv.URL, Format: jsonFormat, Insecure: true})
+	if h, err = NewHTTP(HTTPOptions{URL: srv.URL, Format: jsonFormat, Insecure: true}); err != nil {
+		t.Fatal(err)
+	}
 	if err := h.Write(context.Background(), sample("A")); err != nil {
 		t.Errorf("insecure: %v", err)
 	}
