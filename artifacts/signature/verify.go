@@ -147,7 +147,11 @@ type foundBundle struct {
 func findBundles(ctx context.Context, repo Repository, dgst digest.Digest, log *slog.Logger) ([]foundBundle, error) {
 	var refs []ocispec.Descriptor
 	subject := ocispec.Descriptor{Digest: dgst, MediaType: ocispec.MediaTypeImageManifest}
-	err := repo.Referrers(ctx, subject, BundleArtifactType, func(page []ocispec.Descriptor) error {
+	// No artifact type filter: cosign pushes through go-containerregistry,
+	// which lists its referrer under the config's media type
+	// (application/vnd.oci.empty.v1+json) instead of the manifest's
+	// artifactType, so registries and the referrers tag index show that.
+	err := repo.Referrers(ctx, subject, "", func(page []ocispec.Descriptor) error {
 		for _, d := range page {
 			if len(refs) >= maxReferrers {
 				return nil
@@ -161,7 +165,7 @@ func findBundles(ctx context.Context, repo Repository, dgst digest.Digest, log *
 	}
 	var out []foundBundle
 	for _, ref := range refs {
-		if ref.ArtifactType != "" && !strings.HasPrefix(ref.ArtifactType, bundleMediaTypePrefix) {
+		if ref.ArtifactType != "" && ref.ArtifactType != ocispec.MediaTypeEmptyJSON && !strings.HasPrefix(ref.ArtifactType, bundleMediaTypePrefix) {
 			continue
 		}
 		if ref.Size > maxManifestSize {
