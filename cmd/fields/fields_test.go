@@ -1,26 +1,19 @@
 package fields_test
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"strings"
 	"testing"
 
-	"github.com/sakersec/saker/cmd"
 	"github.com/sakersec/saker/cmd/fields"
-	"github.com/sakersec/saker/internal/cli"
+	"github.com/sakersec/saker/internal/clitest"
 	"github.com/sakersec/saker/sensor/rules"
 )
 
+// runCLI runs sakerctl in-process: stdout, stderr and the exit code.
 func runCLI(t *testing.T, args ...string) (string, string, int) {
 	t.Helper()
-	var out, errOut bytes.Buffer
-	f := cli.NewFactory()
-	f.IO = cli.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut}
-	f.Options.ConfigFile = t.TempDir() + "/missing.yaml"
-	code := cmd.Execute(context.Background(), f, args)
-	return out.String(), errOut.String(), code
+	return clitest.Run(t, args...)
 }
 
 func TestListJSON(t *testing.T) {
