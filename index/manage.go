@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sakersec/saker/internal/atomicfile"
 	"github.com/sakersec/saker/internal/config"
 )
 
@@ -50,7 +51,7 @@ func (s *Store) Add(ctx context.Context, name, rawURL, backend string) (AddResul
 		return AddResult{}, fmt.Errorf("index %s not added: %w", name, err)
 	}
 	now := s.opts.Now().UTC().Truncate(time.Second)
-	if err := writeFileAtomic(s.cachePath(src), res.data, 0o644); err != nil {
+	if err := atomicfile.WriteFile(s.cachePath(src), res.data, 0o644); err != nil {
 		return AddResult{}, fmt.Errorf("index %s not added: caching it: %w", name, err)
 	}
 	var out AddResult

@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/sakersec/saker/internal/atomicfile"
 	"gopkg.in/yaml.v3"
 )
 
@@ -75,7 +76,7 @@ func writeState(path string, st stateFile) error {
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(path, data, 0o644)
+	return atomicfile.WriteFile(path, data, 0o644)
 }
 
 // cacheFileName maps an index name to a file name. Names that are not safe
@@ -86,44 +87,6 @@ func cacheFileName(name string) string {
 	}
 	sum := sha256.Sum256([]byte(name))
 	return "x-" + hex.EncodeToString(sum[:8]) + ".yaml"
-}
-
-// writeFileAtomic writes data to path so that readers see either the old or
-// the new content, never a torn file: temp file in the same directory,
-// fsync, rename, fsync of the directory.
-func writeFileAtomic(path string, data []byte, perm fs.FileMode) error {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name()) // no-op once renamed
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Chmod(perm); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return err
-	}
-	if d, err := os.Open(dir); err == nil {
-		_ = d.Sync()
-		d.Close()
-	}
-	return nil
 }
 
 // lockState takes an exclusive lock on the state directory so that two

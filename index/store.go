@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sakersec/saker/internal/atomicfile"
 	"github.com/sakersec/saker/internal/config"
 )
 
@@ -376,7 +377,7 @@ func (s *Store) fetchAndStore(ctx context.Context, src source, etag string) (ent
 	entries = withIndex(entries, src.Name)
 	s.loaded[src.Name] = entries
 	delete(s.failed, src.Name)
-	if err := writeFileAtomic(s.cachePath(src), res.data, 0o644); err != nil {
+	if err := atomicfile.WriteFile(s.cachePath(src), res.data, 0o644); err != nil {
 		s.log.Warn("cannot cache index", "index", src.Name, "error", err)
 		return entries, false, nil
 	}

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sakersec/saker/internal/atomicfile"
 	"github.com/sakersec/saker/internal/config"
 )
 
@@ -153,31 +154,11 @@ func (c *Client) SaveOAuth(ctx context.Context, oa config.OAuthAuth) error {
 
 // WriteFileAtomic writes data to path through a temporary file in the same
 // directory, fsynced and renamed into place, so readers see the old or the
-// new content, never a mix.
+// new content, never a mix. Missing parent directories are created private
+// (0700): the files written here hold credentials and install state.
 func WriteFileAtomic(path string, data []byte, perm fs.FileMode) error {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if err := tmp.Chmod(perm); err != nil {
-		tmp.Close()
-		return err
-	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return atomicfile.WriteFile(path, data, perm)
 }
