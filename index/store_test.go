@@ -1,7 +1,6 @@
 package index
 
 import (
-	"bytes"
 	"context"
 	"encoding/pem"
 	"errors"
@@ -19,6 +18,7 @@ import (
 	"time"
 
 	"github.com/sakersec/saker/internal/config"
+	"github.com/sakersec/saker/internal/testutil"
 )
 
 func indexYAML(names ...string) string {
@@ -38,31 +38,14 @@ func writeIndex(t *testing.T, content string) string {
 	return p
 }
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 type env struct {
 	stateDir string
-	logs     *syncBuffer
+	logs     *testutil.SyncBuffer
 	now      time.Time
 }
 
 func newEnv(t *testing.T) *env {
-	return &env{stateDir: t.TempDir(), logs: &syncBuffer{}, now: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
+	return &env{stateDir: t.TempDir(), logs: &testutil.SyncBuffer{}, now: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
 }
 
 func (e *env) open(t *testing.T, indexes []config.IndexConfig, h HTTPOptions) *Store {
