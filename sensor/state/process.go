@@ -62,19 +62,14 @@ func (p *Process) Cmdline(dst []byte) []byte {
 }
 
 // ArgsLine returns proc.args: the arguments space-joined.
-func (p *Process) ArgsLine(dst []byte) []byte {
-	for i, a := range p.Args {
-		if i > 0 {
-			dst = append(dst, ' ')
-		}
-		dst = append(dst, a...)
-	}
-	return dst
-}
+func (p *Process) ArgsLine(dst []byte) []byte { return appendSpaced(dst, p.Args) }
 
 // EnvLine returns proc.env: the environment space-joined.
-func (p *Process) EnvLine(dst []byte) []byte {
-	for i, a := range p.Env {
+func (p *Process) EnvLine(dst []byte) []byte { return appendSpaced(dst, p.Env) }
+
+// appendSpaced appends parts to dst separated by single spaces.
+func appendSpaced(dst []byte, parts []string) []byte {
+	for i, a := range parts {
 		if i > 0 {
 			dst = append(dst, ' ')
 		}
