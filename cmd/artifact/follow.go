@@ -10,6 +10,7 @@ import (
 
 	"github.com/sakersec/saker/artifacts"
 	"github.com/sakersec/saker/artifacts/follow"
+	"github.com/sakersec/saker/artifacts/signature"
 	regcmd "github.com/sakersec/saker/cmd/registry"
 	"github.com/sakersec/saker/internal/cli"
 	"github.com/sakersec/saker/registry"
@@ -33,6 +34,11 @@ type FollowOptions struct {
 	// InProcess is set by `run --follow`: the sensor is this binary, so
 	// artifact.follow.falcoversions is not consulted.
 	InProcess bool
+	// NoVerify skips cosign verification of index entries that ask for
+	// it (also artifact.noVerify); TrustedRoot is sigstore's
+	// trusted_root.json for keyless signatures. As for install.
+	NoVerify    bool
+	TrustedRoot string
 	// Validate and OnCheck are passed to the follower (follow.Options).
 	Validate  func(ctx context.Context, a *artifacts.Artifact, files map[string][]byte) error
 	OnCheck   func(ref string, err error)
@@ -80,6 +86,8 @@ func AddFollowFlags(fs *pflag.FlagSet, o *FollowOptions, prefix string) {
 	fs.StringVar(&o.Every, prefix+"every", "", "check interval, e.g. 30m (default artifact.follow.every, else 6h)")
 	fs.StringVar(&o.Cron, prefix+"cron", "", `check on a 5-field cron schedule instead, e.g. "0 */4 * * *" (default artifact.follow.cron)`)
 	fs.StringVar(&o.StartupBehavior, prefix+"startup-behavior", "", "first check: immediate, jitter or skip (default artifact.follow.startupBehavior, else immediate)")
+	fs.BoolVar(&o.NoVerify, prefix+"no-verify", false, "do not verify the cosign signatures index entries ask for (also artifact.noVerify); at your own risk")
+	fs.StringVar(&o.TrustedRoot, prefix+"trusted-root", "", "sigstore trusted_root.json, needed to verify keyless (certificate identity) signatures offline")
 	if prefix == "" {
 		regcmd.AddTransportFlags(fs, &o.Transport)
 	}
@@ -139,6 +147,12 @@ func NewFollower(f *cli.Factory, o *FollowOptions, onUpdate func(follow.Update))
 		return nil, err
 	}
 	in.Tracker = nil // no progress bars in a long-running command
+	// Every new version is verified before download, as install does.
+	in.Verify = signature.InstallHook(signature.HookOptions{
+		TrustedRootFile: o.TrustedRoot,
+		Skip:            o.NoVerify || cfg.Artifact.NoVerify,
+		Logger:          f.Logger(),
+	})
 	if fc.StateDir != "" {
 		in.State = artifacts.OpenState(fc.StateDir)
 	}
