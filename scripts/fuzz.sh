@@ -17,13 +17,13 @@ while IFS= read -r file; do
   for fn in $(grep -oE '^func (Fuzz[A-Za-z0-9_]+)' "$file" | awk '{print $2}'); do
     found=$((found+1))
     for try in 1 2 3; do
-      before=$(ls "$dir/testdata/fuzz/$fn" 2>/dev/null | wc -l)
+      before=$( (ls "$dir/testdata/fuzz/$fn" 2>/dev/null || true) | wc -l)
       echo "fuzz: ./$dir $fn ($budget, try $try)"
       if go test -run '^$' -fuzz "^${fn}\$" -fuzztime "$budget" "./$dir" >/tmp/fuzz.$$.log 2>&1; then
         tail -n 1 /tmp/fuzz.$$.log
         break
       fi
-      after=$(ls "$dir/testdata/fuzz/$fn" 2>/dev/null | wc -l)
+      after=$( (ls "$dir/testdata/fuzz/$fn" 2>/dev/null || true) | wc -l)
       cat /tmp/fuzz.$$.log
       if [ "$after" -gt "$before" ]; then
         echo "fuzz: $fn found a failing input, saved under $dir/testdata/fuzz/$fn"
