@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -163,7 +162,7 @@ func runSensor(t *testing.T, driverDir string) string {
 	cfg := filepath.Join(dir, "falco.yaml")
 	_ = os.WriteFile(rules, []byte("- rule: never\n  desc: never fires\n  condition: evt.type = execve and proc.name = no-such-proc-x\n  output: x\n  priority: NOTICE\n"), 0o644)
 	_ = os.WriteFile(cfg, []byte("stdout_output: {enabled: false}\nsyslog_output: {enabled: false}\nwebserver: {enabled: false}\n"), 0o644)
-	var logs syncBuffer
+	var logs testutil.SyncBuffer
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	started := make(chan struct{}, 1)
@@ -212,21 +211,4 @@ func TestPushFlags(t *testing.T) {
 			t.Errorf("%v: exit %d, %q; want %q", tc.args, code, errOut, tc.want)
 		}
 	}
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }

@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -64,7 +63,7 @@ func TestAcceptanceFollowHotReload(t *testing.T) {
 	sakerCfg := filepath.Join(root, "sakerctl.yaml")
 	os.WriteFile(sakerCfg, []byte(fmt.Sprintf("registry:\n  plainHTTP: [%q]\nartifact:\n  install:\n    stateDir: %s\n  follow:\n    rulesfilesDir: %s\n",
 		reg.Host, filepath.Join(root, "state"), rulesDir)), 0o644)
-	var logs syncBuffer
+	var logs testutil.SyncBuffer
 	f := cli.NewFactory()
 	f.IO = cli.IOStreams{In: strings.NewReader(""), Out: io.Discard, ErrOut: &logs}
 	f.Options.ConfigFile, f.Options.LogFormat, f.Options.LogLevel = sakerCfg, "text", "debug"
@@ -219,22 +218,4 @@ func (c *alerts) find(rule string, match func(*alert.Alert) bool) bool {
 		}
 	}
 	return false
-}
-
-// syncBuffer is a log sink written from several goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }
