@@ -102,7 +102,13 @@ func (t *Table) UsersOf(p *Process) *Users {
 	root := path.Join(t.o.ProcRoot, itoa(p.PID), "root")
 	id, ok := fileID(root)
 	if !ok {
-		return t.Users // gone: answer without remembering
+		// Gone before its event was evaluated (a short-lived command):
+		// its container's database, if one was seen, still names its
+		// users. Answer without remembering.
+		if c, ok := t.ctrUsers[p.ContainerID]; ok {
+			return c.users
+		}
+		return t.Users
 	}
 	if c, ok := t.ctrUsers[p.ContainerID]; ok && c.root == id {
 		p.users = c.users
@@ -425,6 +431,11 @@ func (t *Table) exec(p *Process, ev *event.Event) {
 	}
 	t.setCgroups(p, ev)
 	p.users = nil
+	if p.ContainerID != "" && !t.o.Offline {
+		// Bind the user database while the process most likely still
+		// runs: a command that exits at once could not be looked up later.
+		t.UsersOf(p)
+	}
 	p.FromScan = false
 	// Close-on-exec descriptors disappear with the old image.
 	var cloexec []int64
