@@ -12,34 +12,6 @@ import (
 	"github.com/sakersec/saker/internal/testutil"
 )
 
-// cosignBin finds cosign v3 on PATH or in $GOPATH/bin, skipping the test
-// without it, or failing under SAKER_REQUIRE_PRIVILEGED=1 (CI installs it).
-func cosignBin(t *testing.T) string {
-	t.Helper()
-	if p, err := exec.LookPath("cosign"); err == nil {
-		return p
-	}
-	gopath := os.Getenv("GOPATH")
-	if gopath == "" {
-		home, _ := os.UserHomeDir()
-		gopath = filepath.Join(home, "go")
-	}
-	if p := filepath.Join(gopath, "bin", "cosign"); fileExists(p) {
-		return p
-	}
-	const what = "cosign (go install github.com/sigstore/cosign/v3/cmd/cosign@v3.0.6)"
-	if testutil.RequirePrivileged() {
-		t.Fatalf("%s is required (SAKER_REQUIRE_PRIVILEGED=1)", what)
-	}
-	t.Skipf("skipping: %s is not installed", what)
-	return ""
-}
-
-func fileExists(p string) bool {
-	fi, err := os.Stat(p)
-	return err == nil && fi.Mode().IsRegular()
-}
-
 // cosign runs the cosign CLI offline: no transparency log, no signing
 // config from the Sigstore TUF repository.
 func cosign(t *testing.T, bin, home string, args ...string) string {
@@ -57,7 +29,7 @@ func cosign(t *testing.T, bin, home string, args ...string) string {
 // Bundles the real cosign v3 CLI attaches verify, through the referrers
 // API and through the referrers tag.
 func TestVerifyCosignCLIBundles(t *testing.T) {
-	bin := cosignBin(t)
+	bin := testutil.NeedTool(t, "cosign", "go install github.com/sigstore/cosign/v3/cmd/cosign@v3.0.6")
 	home := t.TempDir()
 	cosign(t, bin, home, "generate-key-pair", "--output-key-prefix", filepath.Join(home, "release"))
 	pub := filepath.Join(home, "release.pub")
