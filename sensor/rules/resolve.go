@@ -175,31 +175,36 @@ func (r *resolver) report(err error, at pos, kind, name string) {
 	r.l.errorf(at, kind, name, "%v", err)
 }
 
+// expandAll expands each of nodes.
+func (r *resolver) expandAll(nodes []condition.Node, visibility int) ([]condition.Node, error) {
+	out := make([]condition.Node, 0, len(nodes))
+	for _, c := range nodes {
+		x, err := r.expand(c, visibility)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, x)
+	}
+	return out, nil
+}
+
 // expand replaces macro references (only macros defined before
 // visibility, or all macros when it is 0) and list names inside list
 // operands.
 func (r *resolver) expand(n condition.Node, visibility int) (condition.Node, error) {
 	switch n := n.(type) {
 	case *condition.AndNode:
-		out := &condition.AndNode{Pos: n.Pos}
-		for _, c := range n.Children {
-			x, err := r.expand(c, visibility)
-			if err != nil {
-				return nil, err
-			}
-			out.Children = append(out.Children, x)
+		children, err := r.expandAll(n.Children, visibility)
+		if err != nil {
+			return nil, err
 		}
-		return out, nil
+		return &condition.AndNode{Pos: n.Pos, Children: children}, nil
 	case *condition.OrNode:
-		out := &condition.OrNode{Pos: n.Pos}
-		for _, c := range n.Children {
-			x, err := r.expand(c, visibility)
-			if err != nil {
-				return nil, err
-			}
-			out.Children = append(out.Children, x)
+		children, err := r.expandAll(n.Children, visibility)
+		if err != nil {
+			return nil, err
 		}
-		return out, nil
+		return &condition.OrNode{Pos: n.Pos, Children: children}, nil
 	case *condition.NotNode:
 		x, err := r.expand(n.X, visibility)
 		if err != nil {
