@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io"
@@ -15,20 +14,12 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
+
+	"github.com/sakersec/saker/internal/sigtest"
 
 	ggcrregistry "github.com/google/go-containerregistry/pkg/registry"
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
-	protobundle "github.com/sigstore/protobuf-specs/gen/pb-go/bundle/v1"
-	protocommon "github.com/sigstore/protobuf-specs/gen/pb-go/common/v1"
-	protodsse "github.com/sigstore/protobuf-specs/gen/pb-go/dsse"
-	protorekor "github.com/sigstore/protobuf-specs/gen/pb-go/rekor/v1"
-	sgbundle "github.com/sigstore/sigstore-go/pkg/bundle"
-	"github.com/sigstore/sigstore-go/pkg/root"
-	"github.com/sigstore/sigstore-go/pkg/sign"
-	"github.com/sigstore/sigstore-go/pkg/testing/ca"
-	"google.golang.org/protobuf/encoding/protojson"
 	"oras.land/oras-go/v2"
 	"oras.land/oras-go/v2/content"
 	"oras.land/oras-go/v2/registry/remote"
@@ -38,10 +29,7 @@ import (
 	"github.com/sakersec/saker/internal/testregistry"
 )
 
-const (
-	inTotoPayloadType = "application/vnd.in-toto+json"
-	cosignPredicate   = "https://sigstore.dev/cosign/sign/v1"
-)
+const cosignPredicate = sigtest.Predicate
 
 // fixture is an artifact pushed to a loopback registry.
 type fixture struct {
@@ -93,39 +81,11 @@ func pushArtifact(t *testing.T, host, name string) fixture {
 }
 
 // statement is what `cosign sign` signs in its v3 bundle format.
-func statement(d digest.Digest) []byte {
-	b, _ := json.Marshal(map[string]any{
-		"_type":         "https://in-toto.io/Statement/v1",
-		"subject":       []any{map[string]any{"digest": map[string]string{d.Algorithm().String(): d.Encoded()}}},
-		"predicateType": cosignPredicate,
-		"predicate":     map[string]any{},
-	})
-	return b
-}
+func statement(d digest.Digest) []byte { return sigtest.Statement(d.String()) }
 
-// keySign signs stmt with a fresh key the way `cosign sign --key
-// --tlog-upload=false` does and returns the bundle JSON and the PEM public
-// key.
-func keySign(t testing.TB, stmt []byte) ([]byte, string) {
-	t.Helper()
-	kp, err := sign.NewEphemeralKeypair(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pb, err := sign.Bundle(&sign.DSSEData{Data: stmt, PayloadType: inTotoPayloadType}, kp, sign.BundleOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw, err := protojson.Marshal(pb)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pub, err := kp.GetPublicKeyPem()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return raw, pub
-}
+// keySign signs stmt with a fresh key and returns the bundle JSON and the
+// PEM public key.
+func keySign(t testing.TB, stmt []byte) ([]byte, string) { return sigtest.SignWithKey(t, stmt) }
 
 // attach pushes bundle as a referrer of f, as cosign v3 does.
 func attach(t *testing.T, f fixture, bundle []byte) {
@@ -300,94 +260,13 @@ func TestVerifyPolicyErrors(t *testing.T) {
 	}
 }
 
-// keyless builds a throwaway Sigstore (Fulcio CA, Rekor log, timestamp
-// authority), signs stmt as identity/issuer and returns the cosign v3
-// bundle, the trusted_root.json describing that Sigstore, and one that
+// keyless signs stmt as identity/issuer with a throwaway Sigstore and
+// returns the bundle and the paths of its trusted_root.json and of one that
 // lacks its transparency log.
 func keyless(t *testing.T, stmt []byte, identity, issuer string) (bundle []byte, trustedRoot, noLogRoot string) {
 	t.Helper()
-	vs, err := ca.NewVirtualSigstore()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ent, err := vs.AttestAtTime(identity, issuer, stmt, time.Now().Add(time.Minute), true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sc, err := ent.SignatureContent()
-	if err != nil {
-		t.Fatal(err)
-	}
-	env := sc.(*sgbundle.Envelope).Envelope
-	payload, err := base64.StdEncoding.DecodeString(env.Payload)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sig, err := base64.StdEncoding.DecodeString(env.Signatures[0].Sig)
-	if err != nil {
-		t.Fatal(err)
-	}
-	vc, err := ent.VerificationContent()
-	if err != nil {
-		t.Fatal(err)
-	}
-	leaf := vc.(*sgbundle.Certificate).Certificate()
-	entries, err := ent.TlogEntries()
-	if err != nil {
-		t.Fatal(err)
-	}
-	tle := entries[0].TransparencyLogEntry()
-	tle.KindVersion = &protorekor.KindVersion{Kind: "dsse", Version: "0.0.1"}
-	tss, err := ent.Timestamps()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var rfc []*protocommon.RFC3161SignedTimestamp
-	for _, ts := range tss {
-		rfc = append(rfc, &protocommon.RFC3161SignedTimestamp{SignedTimestamp: ts})
-	}
-	pb := &protobundle.Bundle{
-		MediaType: "application/vnd.dev.sigstore.bundle.v0.3+json",
-		VerificationMaterial: &protobundle.VerificationMaterial{
-			Content:                   &protobundle.VerificationMaterial_Certificate{Certificate: &protocommon.X509Certificate{RawBytes: leaf.Raw}},
-			TlogEntries:               []*protorekor.TransparencyLogEntry{tle},
-			TimestampVerificationData: &protobundle.TimestampVerificationData{Rfc3161Timestamps: rfc},
-		},
-		Content: &protobundle.Bundle_DsseEnvelope{DsseEnvelope: &protodsse.Envelope{
-			Payload: payload, PayloadType: env.PayloadType,
-			Signatures: []*protodsse.Signature{{Sig: sig}},
-		}},
-	}
-	bundle, err = protojson.Marshal(pb)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// No CT logs: the virtual Fulcio embeds no SCTs, like a private CA.
-	// The virtual Rekor keys its log by the hex log ID but stores the hex
-	// text as the ID; trusted_root.json carries the raw ID.
-	logs := vs.RekorLogs()
-	for id, l := range logs {
-		if l.ID, err = hex.DecodeString(id); err != nil {
-			t.Fatal(err)
-		}
-	}
-	tr, err := root.NewTrustedRoot(root.TrustedRootMediaType01, vs.FulcioCertificateAuthorities(), nil, vs.TimestampingAuthorities(), logs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	trJSON, err := tr.MarshalJSON()
-	if err != nil {
-		t.Fatal(err)
-	}
-	noLog, err := root.NewTrustedRoot(root.TrustedRootMediaType01, vs.FulcioCertificateAuthorities(), nil, vs.TimestampingAuthorities(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	noLogJSON, err := noLog.MarshalJSON()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return bundle, writeFile(t, "trusted_root.json", string(trJSON)), writeFile(t, "nolog_root.json", string(noLogJSON))
+	bundle, tr, noLog := sigtest.SignKeyless(t, stmt, identity, issuer)
+	return bundle, writeFile(t, "trusted_root.json", string(tr)), writeFile(t, "nolog_root.json", string(noLog))
 }
 
 func TestVerifyKeyless(t *testing.T) {

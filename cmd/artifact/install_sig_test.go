@@ -3,24 +3,13 @@ package artifact_test
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
-	"encoding/hex"
-	"encoding/json"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
+
+	"github.com/sakersec/saker/internal/sigtest"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
-	protobundle "github.com/sigstore/protobuf-specs/gen/pb-go/bundle/v1"
-	protocommon "github.com/sigstore/protobuf-specs/gen/pb-go/common/v1"
-	protodsse "github.com/sigstore/protobuf-specs/gen/pb-go/dsse"
-	protorekor "github.com/sigstore/protobuf-specs/gen/pb-go/rekor/v1"
-	sgbundle "github.com/sigstore/sigstore-go/pkg/bundle"
-	"github.com/sigstore/sigstore-go/pkg/root"
-	"github.com/sigstore/sigstore-go/pkg/sign"
-	"github.com/sigstore/sigstore-go/pkg/testing/ca"
-	"google.golang.org/protobuf/encoding/protojson"
 	"oras.land/oras-go/v2"
 	"oras.land/oras-go/v2/content"
 	"oras.land/oras-go/v2/registry/remote"
@@ -31,96 +20,18 @@ import (
 
 // cosignStatement is the in-toto statement `cosign sign` signs (v3
 // bundle format) for the manifest digest dgst.
-func cosignStatement(dgst string) []byte {
-	alg, hexd, _ := strings.Cut(dgst, ":")
-	b, _ := json.Marshal(map[string]any{
-		"_type":         "https://in-toto.io/Statement/v1",
-		"subject":       []any{map[string]any{"digest": map[string]string{alg: hexd}}},
-		"predicateType": "https://sigstore.dev/cosign/sign/v1",
-		"predicate":     map[string]any{},
-	})
-	return b
-}
+func cosignStatement(dgst string) []byte { return sigtest.Statement(dgst) }
 
-// signWithKey signs stmt with a fresh key (cosign sign --key
-// --tlog-upload=false) and returns the bundle and the PEM public key.
-func signWithKey(t *testing.T, stmt []byte) ([]byte, string) {
-	t.Helper()
-	kp, err := sign.NewEphemeralKeypair(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pb, err := sign.Bundle(&sign.DSSEData{Data: stmt, PayloadType: "application/vnd.in-toto+json"}, kp, sign.BundleOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := protojson.Marshal(pb)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pub, err := kp.GetPublicKeyPem()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b, pub
-}
+// signWithKey signs stmt with a fresh key and returns the bundle and the
+// PEM public key.
+func signWithKey(t *testing.T, stmt []byte) ([]byte, string) { return sigtest.SignWithKey(t, stmt) }
 
-// signKeyless signs stmt as identity/issuer with a throwaway Sigstore
-// (Fulcio CA, Rekor log with inclusion proof, timestamp authority) and
+// signKeyless signs stmt as identity/issuer with a throwaway Sigstore and
 // returns the bundle and that Sigstore's trusted_root.json.
 func signKeyless(t *testing.T, stmt []byte, identity, issuer string) ([]byte, []byte) {
 	t.Helper()
-	vs, err := ca.NewVirtualSigstore()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ent, err := vs.AttestAtTime(identity, issuer, stmt, time.Now().Add(time.Minute), true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sc, _ := ent.SignatureContent()
-	env := sc.(*sgbundle.Envelope).Envelope
-	payload, _ := base64.StdEncoding.DecodeString(env.Payload)
-	sig, _ := base64.StdEncoding.DecodeString(env.Signatures[0].Sig)
-	vc, _ := ent.VerificationContent()
-	entries, _ := ent.TlogEntries()
-	tle := entries[0].TransparencyLogEntry()
-	tle.KindVersion = &protorekor.KindVersion{Kind: "dsse", Version: "0.0.1"}
-	tss, _ := ent.Timestamps()
-	var rfc []*protocommon.RFC3161SignedTimestamp
-	for _, ts := range tss {
-		rfc = append(rfc, &protocommon.RFC3161SignedTimestamp{SignedTimestamp: ts})
-	}
-	b, err := protojson.Marshal(&protobundle.Bundle{
-		MediaType: signature.BundleArtifactType,
-		VerificationMaterial: &protobundle.VerificationMaterial{
-			Content:                   &protobundle.VerificationMaterial_Certificate{Certificate: &protocommon.X509Certificate{RawBytes: vc.(*sgbundle.Certificate).Certificate().Raw}},
-			TlogEntries:               []*protorekor.TransparencyLogEntry{tle},
-			TimestampVerificationData: &protobundle.TimestampVerificationData{Rfc3161Timestamps: rfc},
-		},
-		Content: &protobundle.Bundle_DsseEnvelope{DsseEnvelope: &protodsse.Envelope{
-			Payload: payload, PayloadType: env.PayloadType, Signatures: []*protodsse.Signature{{Sig: sig}},
-		}},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	// trusted_root.json carries raw log IDs; the virtual Rekor stores hex.
-	logs := vs.RekorLogs()
-	for id, l := range logs {
-		if l.ID, err = hex.DecodeString(id); err != nil {
-			t.Fatal(err)
-		}
-	}
-	tr, err := root.NewTrustedRoot(root.TrustedRootMediaType01, vs.FulcioCertificateAuthorities(), nil, vs.TimestampingAuthorities(), logs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	trJSON, err := tr.MarshalJSON()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b, trJSON
+	b, tr, _ := sigtest.SignKeyless(t, stmt, identity, issuer)
+	return b, tr
 }
 
 // attachBundle pushes bundle as a referrer of the manifest tag points to,
