@@ -13,6 +13,7 @@ import (
 	"github.com/sakersec/saker/sensor/alert"
 	"github.com/sakersec/saker/sensor/config"
 	"github.com/sakersec/saker/sensor/event"
+	"github.com/sakersec/saker/sensor/fields"
 	"github.com/sakersec/saker/sensor/rules"
 	"github.com/sakersec/saker/sensor/sources/k8saudit"
 )
@@ -27,6 +28,13 @@ type auditPipeline struct {
 	eng  *rules.Engine
 	done chan struct{}
 	url  chan string // the webhook URL once bound
+	// app holds the append_output entries compiled for k8s_audit; cur is
+	// the event being evaluated, which they read. Both belong to the
+	// pipeline's goroutine.
+	app *appender
+	cur fields.Event
+	// onAlert hands the engine's alerts to the runner.
+	onAlert func(*alert.Alert)
 	// auditSwap carries a reloaded engine to the pipeline (reload.go).
 	auditSwap
 }
@@ -55,16 +63,23 @@ func newAuditPipeline(cfg *config.Config, log *slog.Logger) (*auditPipeline, err
 	return &auditPipeline{pc: pc, log: log, done: make(chan struct{}), url: make(chan string, 1)}, nil
 }
 
-// engine builds the k8s_audit engine with the syscall engine's options.
-func (a *auditPipeline) engine(rs *rules.Ruleset, eo rules.EngineOptions, onAlert func(*alert.Alert)) error {
-	eo.Source = k8saudit.SourceName
-	eo.OnAlert = onAlert
-	eng, err := rs.NewEngine(eo)
+// engine builds the k8s_audit engine with the syscall engine's options;
+// its alerts go out through r like the syscall ones.
+func (a *auditPipeline) engine(rs *rules.Ruleset, eo rules.EngineOptions, r *Runner) error {
+	a.onAlert = func(al *alert.Alert) { r.emit(al, a.cur, a.app) }
+	eng, err := a.newEngine(rs, eo)
 	if err != nil {
 		return err
 	}
 	a.eng = eng
 	return nil
+}
+
+// newEngine builds an engine for the k8s_audit rules of rs.
+func (a *auditPipeline) newEngine(rs *rules.Ruleset, eo rules.EngineOptions) (*rules.Engine, error) {
+	eo.Source = k8saudit.SourceName
+	eo.OnAlert = a.onAlert
+	return rs.NewEngine(eo)
 }
 
 // start binds the webhook (so a busy port fails the start) and runs the
@@ -123,21 +138,6 @@ func (s *Sensor) AuditURL(ctx context.Context) (string, error) {
 		return u, nil
 	case <-ctx.Done():
 		return "", ctx.Err()
-	}
-}
-
-// onAuditAlert counts and sends an audit alert. append_output is compiled
-// against the syscall source, so it does not apply here.
-func (r *Runner) onAuditAlert(a *alert.Alert) {
-	r.alerts.Add(1)
-	r.mu.Lock()
-	r.byRule[ruleKey{a.Rule, a.Priority}]++
-	r.mu.Unlock()
-	if r.o.Outputs != nil {
-		r.o.Outputs.Send(a)
-	}
-	if r.o.OnAlert != nil {
-		r.o.OnAlert(a)
 	}
 }
 

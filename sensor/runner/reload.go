@@ -16,7 +16,6 @@ import (
 	"github.com/sakersec/saker/sensor/fields"
 	"github.com/sakersec/saker/sensor/reload"
 	"github.com/sakersec/saker/sensor/rules"
-	"github.com/sakersec/saker/sensor/sources/k8saudit"
 )
 
 // TypeSetter is implemented by sources whose in-kernel filter can change
@@ -122,9 +121,7 @@ func (s *Sensor) reload(_ context.Context, reason string, reconfigure bool) erro
 	}
 	var auditEng *rules.Engine
 	if s.audit != nil {
-		ao := eo
-		ao.Source, ao.OnAlert = k8saudit.SourceName, s.Runner.onAuditAlert
-		if auditEng, err = rs.NewEngine(ao); err != nil {
+		if auditEng, err = s.audit.newEngine(rs, eo); err != nil {
 			return fmt.Errorf("reload (%s): keeping the running rules: %w", reason, err)
 		}
 	}
@@ -221,5 +218,8 @@ func (a *auditPipeline) current() *rules.Engine {
 
 // Process implements k8saudit.Processor through the current engine.
 func (a *auditPipeline) Process(evt fields.Event, ts time.Time) int {
-	return a.current().Process(evt, ts)
+	a.cur = evt
+	n := a.current().Process(evt, ts)
+	a.cur = nil
+	return n
 }

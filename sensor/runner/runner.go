@@ -120,9 +120,15 @@ func (r *Runner) SetRules(rs *rules.Ruleset) error {
 	return nil
 }
 
-func (r *Runner) onAlert(a *alert.Alert) {
-	if r.o.Append != nil {
-		r.o.Append.apply(a, &r.sev)
+func (r *Runner) onAlert(a *alert.Alert) { r.emit(a, &r.sev, r.o.Append) }
+
+// emit is the one way out for the alerts of every source: ap's
+// append_output entries (compiled for a's source) read from evt, the event
+// that raised a; then the counters, the outputs and the OnAlert hook. Each
+// source calls it from its own goroutine with its own appender.
+func (r *Runner) emit(a *alert.Alert, evt fields.Event, ap *appender) {
+	if ap != nil {
+		ap.apply(a, evt)
 	}
 	r.alerts.Add(1)
 	r.mu.Lock()

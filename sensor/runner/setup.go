@@ -342,7 +342,7 @@ func Setup(o SetupOptions) (*Sensor, error) {
 	s.Runner = r
 	if s.audit != nil {
 		eo := rules.EngineOptions{RuleMatching: matching, MinPriority: cfg.Priority, Hostname: Hostname()}
-		if err := s.audit.engine(rs, eo, r.onAuditAlert); err != nil {
+		if err := s.audit.engine(rs, eo, r); err != nil {
 			closeAll()
 			return nil, err
 		}
