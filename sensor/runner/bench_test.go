@@ -49,3 +49,32 @@ func BenchmarkProcess(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
 }
+
+// BenchmarkProcessOpenClose is the end-to-end benchmark's workload
+// (cmd/run BenchmarkEndToEnd) without the kernel: one process opening and
+// closing /etc/hostname, through the state and the stock rules.
+func BenchmarkProcessOpenClose(b *testing.B) {
+	rulesFile := testutil.Upstream(b, "rules/falco_rules.yaml")
+	cfg := config.Default()
+	cfg.RulesFiles = []string{rulesFile}
+	rs, _, _, err := LoadRules(cfg, slog.New(slog.DiscardHandler))
+	if err != nil {
+		b.Fatal(err)
+	}
+	st := state.New(state.Options{Offline: true})
+	r, err := New(Options{Rules: rs, State: st, Hostname: "bench", Engine: rules.EngineOptions{}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	r.Process(mk(b, event.TypeExecve, 900, 1, 0, "run.test", map[string]any{"exe": "./run.test", "args": []string{"-test.run=^$"}, "cwd": "/work", "trusted_exepath": "/tmp/run.test"}))
+	mix := []*event.Event{
+		mk(b, event.TypeOpenat, 900, 1, 3, "run.test", map[string]any{"dirfd": int64(-100), "name": "/etc/hostname", "flags": int64(event.OpenRead | event.OpenCloexec)}),
+		mk(b, event.TypeClose, 900, 1, 0, "run.test", map[string]any{"fd": int64(3)}),
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		r.Process(mix[i%len(mix)])
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+}
