@@ -11,9 +11,12 @@ import (
 
 // SuggestedOutput is what append_output's suggested_output adds to syscall
 // alerts: the container and pod a process runs in, as the fields Falco's
-// container plugin suggests.
+// container plugin suggests. The k8s_audit source suggests nothing.
 const SuggestedOutput = "container_id=%container.id container_image=%container.image.repository " +
 	"container_image_tag=%container.image.tag container_name=%container.name k8s_ns=%k8s.ns.name k8s_pod_name=%k8s.pod.name"
+
+// suggestedOutput is suggested_output's text per source.
+var suggestedOutput = map[string]string{fields.SyscallSourceName: SuggestedOutput}
 
 // appender applies falco.yaml's append_output entries to alerts.
 type appender struct {
@@ -41,19 +44,24 @@ type extraField struct {
 	v        fields.Value
 }
 
-// newAppender compiles the entries against src; fields src does not know
-// are reported as errors naming the entry.
+// newAppender compiles the entries that can apply to src's alerts: those
+// whose match names no source or src, as Falco appends to a rule only the
+// entries of its source. Fields src does not know are reported as errors
+// naming the entry.
 func newAppender(entries []config.AppendOutput, src *fields.Source) (*appender, error) {
 	a := &appender{}
 	for i, e := range entries {
+		if e.Match.Source != "" && e.Match.Source != src.Name() {
+			continue
+		}
 		ae := appendEntry{match: e.Match}
 		out := e.ExtraOutput
-		if e.SuggestedOutput && (e.Match.Source == "" || e.Match.Source == src.Name()) {
-			out = strings.TrimSpace(out + " " + SuggestedOutput)
+		if e.SuggestedOutput && suggestedOutput[src.Name()] != "" {
+			out = strings.TrimSpace(out + " " + suggestedOutput[src.Name()])
 		}
 		parts, err := compileText(out, src)
 		if err != nil {
-			return nil, errAt(i, err)
+			return nil, errAt(i, src, e, err)
 		}
 		ae.text = parts
 		for _, p := range parts {
@@ -69,7 +77,7 @@ func newAppender(entries []config.AppendOutput, src *fields.Source) (*appender, 
 			}
 			ef, err := compileField(f.Name, src)
 			if err != nil {
-				return nil, errAt(i, err)
+				return nil, errAt(i, src, e, err)
 			}
 			ae.fields = append(ae.fields, *ef)
 		}
@@ -83,14 +91,23 @@ func newAppender(entries []config.AppendOutput, src *fields.Source) (*appender, 
 type entryError struct {
 	i   int
 	err error
+	// hint says what to do when an entry for every source names a field
+	// of one source only.
+	hint string
 }
 
 func (e *entryError) Error() string {
-	return "append_output[" + strconv.Itoa(e.i) + "]: " + e.err.Error()
+	return "append_output[" + strconv.Itoa(e.i) + "]: " + e.err.Error() + e.hint
 }
 func (e *entryError) Unwrap() error { return e.err }
 
-func errAt(i int, err error) error { return &entryError{i, err} }
+func errAt(i int, src *fields.Source, e config.AppendOutput, err error) error {
+	ee := &entryError{i: i, err: err}
+	if e.Match.Source == "" {
+		ee.hint = " (the entry applies to every source, " + src.Name() + " included; limit it with match: {source: ...})"
+	}
+	return ee
+}
 
 func compileField(name string, src *fields.Source) (*extraField, error) {
 	ref, err := src.Resolve(name)

@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -16,8 +17,9 @@ import (
 )
 
 // auditSensor runs a sensor on Kubernetes audit events only (no driver)
-// with the upstream k8s_audit rules and open_params as given.
-func auditSensor(t *testing.T, openParams string) (*Sensor, func() []*alert.Alert, context.CancelFunc, chan error) {
+// with the upstream k8s_audit rules, open_params as given and extra
+// falco.yaml lines.
+func auditSensor(t *testing.T, openParams, extra string) (*Sensor, func() []*alert.Alert, context.CancelFunc, chan error) {
 	t.Helper()
 	rulesPath := testutil.Upstream(t, "rules/k8s_audit_rules.yaml")
 	falco := writeFile(t, "falco.yaml", `
@@ -33,7 +35,7 @@ plugins:
 rules_files: [`+rulesPath+`]
 rule_matching: all
 stdout_output: {enabled: false}
-`)
+`+extra)
 	cfg, _, err := config.Load(config.LoadOptions{File: falco})
 	if err != nil {
 		t.Fatal(err)
@@ -82,7 +84,7 @@ func upstreamEvent(t *testing.T, name string) string {
 
 func TestAuditFileOpenParams(t *testing.T) {
 	lines := upstreamEvent(t, "some-user_creates_namespace_foo.json") + "\n" + upstreamEvent(t, "exec_pod.json") + "\n"
-	s, get, cancel, done := auditSensor(t, writeFile(t, "audit.jsonl", lines))
+	s, get, cancel, done := auditSensor(t, writeFile(t, "audit.jsonl", lines), "")
 	got := waitAlerts(t, get, 4)
 	if _, err := s.AuditURL(context.Background()); err == nil {
 		t.Error("AuditURL succeeded for file open_params")
@@ -108,7 +110,7 @@ func TestAuditFileOpenParams(t *testing.T) {
 }
 
 func TestAuditWebhookInSensor(t *testing.T) {
-	s, get, cancel, done := auditSensor(t, "http://127.0.0.1:0/k8s-audit")
+	s, get, cancel, done := auditSensor(t, "http://127.0.0.1:0/k8s-audit", "")
 	ctx, wcancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer wcancel()
 	url, err := s.AuditURL(ctx)
@@ -131,5 +133,133 @@ func TestAuditWebhookInSensor(t *testing.T) {
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)
+	}
+}
+
+// postAudit posts an upstream audit event file to the sensor's webhook.
+func postAudit(t *testing.T, s *Sensor, name string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	url, err := s.AuditURL(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Post(url, "application/json", strings.NewReader(upstreamEvent(t, name)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("POST %s: status %d", name, resp.StatusCode)
+	}
+}
+
+// jsonAlert is an alert as a JSON output writes it.
+type jsonAlert struct {
+	Rule         string         `json:"rule"`
+	Source       string         `json:"source"`
+	Output       string         `json:"output"`
+	OutputFields map[string]any `json:"output_fields"`
+}
+
+// append_output entries apply to audit alerts by source, tags and rule, as
+// in Falco; entries of the syscall source neither apply nor fail the
+// start although their fields do not exist for k8s_audit.
+func TestAuditAppendOutput(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "alerts.json")
+	s, get, cancel, done := auditSensor(t, "http://127.0.0.1:0/k8s-audit", `
+json_output: true
+file_output: {enabled: true, filename: `+out+`}
+append_output:
+  - suggested_output: true
+  - match: {source: syscall}
+    extra_output: "env=%proc.env"
+    extra_fields: [proc.env]
+  - match: {source: k8s_audit}
+    extra_fields: [ka.verb]
+  - match: {source: k8s_audit, tags: [k8s], rule: Create Privileged Pod}
+    extra_output: "by %ka.user.name in %(ka.target.namespace)"
+    extra_fields:
+      - ka.target.resource
+      - team: blue
+  - match: {source: k8s_audit, tags: [k8s, no_such_tag]}
+    extra_output: "TAGGED"
+`)
+	postAudit(t, s, "create_nginx_pod_privileged_2nd_container.json")
+	waitAlerts(t, get, 1)
+	postAudit(t, s, "some-user_creates_namespace_foo.json")
+	waitAlerts(t, get, 4)
+	cancel()
+	if err := <-done; err != nil { // the outputs are drained
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []jsonAlert
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		var a jsonAlert
+		if err := json.Unmarshal([]byte(line), &a); err != nil {
+			t.Fatalf("file output line %q: %v", line, err)
+		}
+		got = append(got, a)
+	}
+	if len(got) != 4 {
+		t.Fatalf("file output has %d alerts, want 4:\n%s", len(got), b)
+	}
+	var priv *jsonAlert
+	for i := range got {
+		a := &got[i]
+		if a.Source != "k8s_audit" || a.OutputFields["ka.verb"] != "create" {
+			t.Errorf("%q (source %s): ka.verb = %v, want create on every audit alert", a.Rule, a.Source, a.OutputFields["ka.verb"])
+		}
+		if _, ok := a.OutputFields["proc.env"]; ok || strings.Contains(a.Output, "env=") {
+			t.Errorf("%q: a syscall entry applied to an audit alert: %s", a.Rule, a.Output)
+		}
+		if strings.Contains(a.Output, "TAGGED") || strings.Contains(a.Output, "container_id=") {
+			t.Errorf("%q: an entry that does not match applied: %s", a.Rule, a.Output)
+		}
+		if a.Rule == "Create Privileged Pod" {
+			priv = a
+			continue
+		}
+		if _, ok := a.OutputFields["team"]; ok || strings.Contains(a.Output, "by some-user in") {
+			t.Errorf("%q: the entry for Create Privileged Pod applied: %s %v", a.Rule, a.Output, a.OutputFields)
+		}
+	}
+	if priv == nil {
+		t.Fatalf("no Create Privileged Pod alert in %s", b)
+	}
+	if want := ") by system:serviceaccount:kube-system:replicaset-controller in default"; !strings.HasSuffix(priv.Output, want) {
+		t.Errorf("output %q, want it to end with %q", priv.Output, want)
+	}
+	for name, want := range map[string]any{"team": "blue", "ka.target.resource": "pods",
+		"ka.user.name": "system:serviceaccount:kube-system:replicaset-controller", "ka.target.namespace": "default"} {
+		if v := priv.OutputFields[name]; v != want {
+			t.Errorf("output_fields[%s] = %v, want %v", name, v, want)
+		}
+	}
+}
+
+// An entry for every source naming a syscall field cannot apply to audit
+// alerts: the start fails and says how to limit the entry.
+func TestAuditAppendOutputWrongSource(t *testing.T) {
+	falco := writeFile(t, "falco.yaml", `
+engine: {kind: nodriver}
+load_plugins: [k8saudit]
+plugins: [{name: k8saudit, library_path: libk8saudit.so, open_params: "http://127.0.0.1:0/k8s-audit"}]
+rules_files: [`+testutil.Upstream(t, "rules/k8s_audit_rules.yaml")+`]
+append_output:
+  - extra_fields: [proc.env]
+`)
+	cfg, _, err := config.Load(config.LoadOptions{File: falco})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = Setup(SetupOptions{Config: cfg})
+	if err == nil || !strings.Contains(err.Error(), "append_output[0]") || !strings.Contains(err.Error(), "k8s_audit") || !strings.Contains(err.Error(), "match: {source: ...}") {
+		t.Fatalf("Setup error %v, want append_output[0] refused for k8s_audit with a hint", err)
 	}
 }

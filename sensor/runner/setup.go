@@ -285,6 +285,12 @@ func Setup(o SetupOptions) (*Sensor, error) {
 			closeAll()
 			return nil, err
 		}
+		if s.audit != nil {
+			if s.audit.app, err = newAppender(cfg.AppendOutput, k8saudit.Source()); err != nil {
+				closeAll()
+				return nil, fmt.Errorf("configuration: %w", err)
+			}
+		}
 	}
 
 	switch {
