@@ -60,7 +60,13 @@ func newAuditPipeline(cfg *config.Config, log *slog.Logger) (*auditPipeline, err
 		log.Info("k8saudit init_config key has no effect in Saker", "key", k)
 	}
 	pc.Server.Logger = log
-	return &auditPipeline{pc: pc, log: log, done: make(chan struct{}), url: make(chan string, 1)}, nil
+	a := &auditPipeline{pc: pc, log: log, done: make(chan struct{}), url: make(chan string, 1)}
+	if pc.File == "" {
+		// Created now so that /metrics can read its counters from the
+		// start; start binds it.
+		a.srv = k8saudit.NewServer(pc.Server)
+	}
+	return a, nil
 }
 
 // engine builds the k8s_audit engine with the syscall engine's options;
@@ -105,7 +111,6 @@ func (a *auditPipeline) start(ctx context.Context) error {
 		}()
 		return nil
 	}
-	a.srv = k8saudit.NewServer(a.pc.Server)
 	if err := a.srv.Listen(); err != nil {
 		return err
 	}

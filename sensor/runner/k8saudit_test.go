@@ -3,6 +3,7 @@ package runner
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -261,5 +262,113 @@ append_output:
 	_, err = Setup(SetupOptions{Config: cfg})
 	if err == nil || !strings.Contains(err.Error(), "append_output[0]") || !strings.Contains(err.Error(), "k8s_audit") || !strings.Contains(err.Error(), "match: {source: ...}") {
 		t.Fatalf("Setup error %v, want append_output[0] refused for k8s_audit with a hint", err)
+	}
+}
+
+// The webhook's refusals and queue drops are on /metrics: a body over
+// webhookMaxBatchSize (413), bodies with no usable event (400), and events
+// that find the queue full while the rules engine is busy.
+func TestAuditDropsOnMetrics(t *testing.T) {
+	falco := writeFile(t, "falco.yaml", `
+engine: {kind: nodriver}
+load_plugins: [k8saudit]
+plugins:
+  - name: k8saudit
+    library_path: libk8saudit.so
+    init_config: {webhookMaxBatchSize: 2048, queueSize: 1}
+    open_params: "http://127.0.0.1:0/k8s-audit"
+rules_files: [`+testutil.Upstream(t, "rules/k8s_audit_rules.yaml")+`]
+stdout_output: {enabled: false}
+webserver: {enabled: true, listen_address: 127.0.0.1, listen_port: 0, prometheus_metrics_enabled: true}
+`)
+	cfg, _, err := config.Load(config.LoadOptions{File: falco})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The first alert holds the engine's goroutine, so the queue (one
+	// event) fills deterministically.
+	busy, release := make(chan struct{}, 1), make(chan struct{})
+	s, err := Setup(SetupOptions{Config: cfg, OnAlert: func(*alert.Alert) {
+		select {
+		case busy <- struct{}{}:
+		default:
+		}
+		<-release
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+	released := false
+	defer func() {
+		if !released {
+			close(release)
+		}
+	}()
+	wctx, wcancel := context.WithTimeout(ctx, 30*time.Second)
+	defer wcancel()
+	url, err := s.AuditURL(wctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr, err := s.WebAddr(wctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	post := func(body string, want int) {
+		t.Helper()
+		resp, err := http.Post(url, "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Fatalf("POST: status %d, want %d", resp.StatusCode, want)
+		}
+	}
+	exec := upstreamEvent(t, "exec_pod.json")
+	post(exec, 200)
+	select {
+	case <-busy:
+	case <-wctx.Done():
+		t.Fatal("the exec_pod event raised no alert")
+	}
+	post(upstreamEvent(t, "create_nginx_pod_privileged_2nd_container.json"), 413) // 3852 bytes
+	post("hello", 400)
+	post(`{"kind":"Event","auditID":"q"}`, 400) // no stageTimestamp
+	post(exec, 200)                             // waits in the queue
+	post(exec, 200)                             // the queue is full: dropped
+
+	resp, err := http.Get("http://" + addr.String() + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{
+		"saker_k8saudit_requests_total 3\n",
+		`saker_k8saudit_requests_rejected_total{code="413"} 1` + "\n",
+		`saker_k8saudit_requests_rejected_total{code="400"} 2` + "\n",
+		`saker_k8saudit_requests_rejected_total{code="401"} 0` + "\n",
+		"saker_k8saudit_events_total 2\n",
+		"saker_k8saudit_events_invalid_total 1\n",
+		"saker_k8saudit_drops_total 1\n",
+		"saker_kernel_drops_total 0\n",
+	} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("/metrics lacks %q", strings.TrimSpace(want))
+		}
+	}
+	close(release)
+	released = true
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if st := s.Runner.Stats(); st.Alerts != 2 {
+		t.Errorf("%d alerts, want 2 (the dropped event raised none)", st.Alerts)
 	}
 }

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/sakersec/saker/sensor/alert"
 	"github.com/sakersec/saker/sensor/config"
 	"github.com/sakersec/saker/sensor/defaults"
@@ -368,7 +370,11 @@ func (s *Sensor) Run(ctx context.Context) error {
 	go s.containers.Run(ctx)
 	var webErr <-chan error
 	if cfg.Webserver.Enabled && s.o.ReplayFile == "" {
-		addr, errc, err := Serve(ctx, cfg.Webserver, s.Runner.Handler(cfg.Webserver, cfg.Webserver.PrometheusMetricsEnabled))
+		var extra []prometheus.Collector
+		if s.audit != nil && s.audit.srv != nil {
+			extra = append(extra, auditCollector{s.audit.srv})
+		}
+		addr, errc, err := Serve(ctx, cfg.Webserver, s.Runner.Handler(cfg.Webserver, cfg.Webserver.PrometheusMetricsEnabled, extra...))
 		if err != nil {
 			s.shutdown()
 			return err

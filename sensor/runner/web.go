@@ -18,6 +18,7 @@ import (
 
 	"github.com/sakersec/saker/internal/version"
 	"github.com/sakersec/saker/sensor/config"
+	"github.com/sakersec/saker/sensor/sources/k8saudit"
 )
 
 // Versions is what /versions returns: Falco's keys, so tools that check a
@@ -37,8 +38,8 @@ func Versions() map[string]string {
 }
 
 // Handler serves /healthz (or the configured path), /versions and, when
-// metrics are on, /metrics.
-func (r *Runner) Handler(ws config.Webserver, metrics bool) http.Handler {
+// metrics are on, /metrics with the runner's counters and extra's.
+func (r *Runner) Handler(ws config.Webserver, metrics bool, extra ...prometheus.Collector) http.Handler {
 	mux := http.NewServeMux()
 	hp := ws.K8sHealthzEndpoint
 	if hp == "" {
@@ -60,6 +61,7 @@ func (r *Runner) Handler(ws config.Webserver, metrics bool) http.Handler {
 	if metrics {
 		reg := prometheus.NewRegistry()
 		reg.MustRegister(&collector{r: r}, &r.reloads, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+		reg.MustRegister(extra...)
 		mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	}
 	return mux
@@ -146,4 +148,34 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	// The state table belongs to the event loop; its size is read without
 	// a lock, which is fine for a gauge.
 	ch <- prometheus.MustNewConstMetric(descProcs, prometheus.GaugeValue, float64(c.r.o.State.Len()))
+}
+
+// auditCollector exposes the Kubernetes audit webhook's counters: what it
+// refused and what it dropped, next to the kernel's drops.
+type auditCollector struct{ srv *k8saudit.Server }
+
+var (
+	descAuditRequests = prometheus.NewDesc("saker_k8saudit_requests_total", "Requests the Kubernetes audit webhook accepted.", nil, nil)
+	descAuditRejected = prometheus.NewDesc("saker_k8saudit_requests_rejected_total",
+		"Requests the Kubernetes audit webhook refused, by HTTP status (400 not JSON or no usable event, 401 token, 404 path, 405 method, 413 body too large).", []string{"code"}, nil)
+	descAuditEvents  = prometheus.NewDesc("saker_k8saudit_events_total", "Audit events queued for the k8s_audit rules.", nil, nil)
+	descAuditInvalid = prometheus.NewDesc("saker_k8saudit_events_invalid_total", "Audit events skipped because they were unusable (no stageTimestamp, larger than maxEventSize).", nil, nil)
+	descAuditDrops   = prometheus.NewDesc("saker_k8saudit_drops_total", "Audit events dropped because the queue to the rules engine was full.", nil, nil)
+)
+
+func (c auditCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{descAuditRequests, descAuditRejected, descAuditEvents, descAuditInvalid, descAuditDrops} {
+		ch <- d
+	}
+}
+
+func (c auditCollector) Collect(ch chan<- prometheus.Metric) {
+	st := c.srv.Stats()
+	ch <- prometheus.MustNewConstMetric(descAuditRequests, prometheus.CounterValue, float64(st.Requests))
+	for code, n := range st.RejectedByStatus {
+		ch <- prometheus.MustNewConstMetric(descAuditRejected, prometheus.CounterValue, float64(n), strconv.Itoa(code))
+	}
+	ch <- prometheus.MustNewConstMetric(descAuditEvents, prometheus.CounterValue, float64(st.Events))
+	ch <- prometheus.MustNewConstMetric(descAuditInvalid, prometheus.CounterValue, float64(st.Invalid))
+	ch <- prometheus.MustNewConstMetric(descAuditDrops, prometheus.CounterValue, float64(st.Dropped))
 }

@@ -63,10 +63,19 @@ var DefaultOptions = Options{
 type Stats struct {
 	Requests uint64 // requests accepted (2xx)
 	Rejected uint64 // requests refused (4xx)
-	Events   uint64 // events queued for the consumer
-	Invalid  uint64 // events skipped because they were unusable
-	Dropped  uint64 // events dropped because the queue was full
+	// RejectedByStatus splits Rejected by HTTP status; every status of
+	// [RejectStatuses] has an entry.
+	RejectedByStatus map[int]uint64
+	Events           uint64 // events queued for the consumer
+	Invalid          uint64 // events skipped because they were unusable
+	Dropped          uint64 // events dropped because the queue was full
 }
+
+// RejectStatuses are the statuses the webhook refuses requests with: 400
+// (not JSON, or no usable event), 401 (bearer token), 404 (path), 405
+// (method) and 413 (body larger than MaxBodyBytes).
+var RejectStatuses = [...]int{http.StatusBadRequest, http.StatusUnauthorized, http.StatusNotFound,
+	http.StatusMethodNotAllowed, http.StatusRequestEntityTooLarge}
 
 // Errors of [Server.Listen].
 var (
@@ -85,6 +94,7 @@ type Server struct {
 	ln     net.Listener
 
 	requests, rejected, queued, invalid, dropped atomic.Uint64
+	rejectedBy                                   [len(RejectStatuses)]atomic.Uint64
 	lastDropLog                                  atomic.Int64
 
 	// mu guards closing events against in-flight sends.
@@ -130,7 +140,12 @@ func (s *Server) Handler() http.Handler { return s.srv.Handler }
 
 // Stats returns the counters.
 func (s *Server) Stats() Stats {
-	return Stats{Requests: s.requests.Load(), Rejected: s.rejected.Load(), Events: s.queued.Load(), Invalid: s.invalid.Load(), Dropped: s.dropped.Load()}
+	st := Stats{Requests: s.requests.Load(), Rejected: s.rejected.Load(), Events: s.queued.Load(), Invalid: s.invalid.Load(),
+		Dropped: s.dropped.Load(), RejectedByStatus: make(map[int]uint64, len(RejectStatuses))}
+	for i, code := range RejectStatuses {
+		st.RejectedByStatus[code] = s.rejectedBy[i].Load()
+	}
+	return st
 }
 
 // TLS reports whether the server serves HTTPS.
@@ -235,6 +250,11 @@ func (s *Server) Run(ctx context.Context) error {
 
 func (s *Server) reject(w http.ResponseWriter, r *http.Request, code int, msg string) {
 	s.rejected.Add(1)
+	for i, c := range RejectStatuses {
+		if c == code {
+			s.rejectedBy[i].Add(1)
+		}
+	}
 	s.log.Warn("k8s audit webhook: request rejected", "remote", r.RemoteAddr, "status", code, "reason", msg)
 	http.Error(w, msg, code)
 }

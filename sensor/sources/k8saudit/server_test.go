@@ -11,6 +11,7 @@ import (
 	"encoding/pem"
 	"io"
 	"log/slog"
+	"maps"
 	"math/big"
 	"net"
 	"net/http"
@@ -116,6 +117,7 @@ func TestWebhookDelivers(t *testing.T) {
 func TestWebhookRejects(t *testing.T) {
 	s, logs := startServer(t, Options{MaxBodyBytes: 1024, BearerToken: "s3cret"})
 	c := http.DefaultClient
+	byStatus := map[int]uint64{}
 	for _, tc := range []struct {
 		name, method, url, token, body string
 		code                           int
@@ -133,6 +135,7 @@ func TestWebhookRejects(t *testing.T) {
 		{"too big", "POST", s.URL(), "s3cret", `[` + strings.Repeat(ev("x")+",", 20) + ev("x") + `]`, 413, "larger than 1024 bytes"},
 	} {
 		code, body := post(t, c, tc.method, tc.url, tc.token, tc.body)
+		byStatus[tc.code]++
 		if code != tc.code {
 			t.Errorf("%s: status %d (%s), want %d", tc.name, code, body, tc.code)
 		}
@@ -155,6 +158,9 @@ func TestWebhookRejects(t *testing.T) {
 	}
 	if st := s.Stats(); st.Rejected != 10 || st.Invalid != 2 {
 		t.Errorf("stats = %+v, want 10 rejected requests and 2 invalid events", st)
+	}
+	if st := s.Stats(); !maps.Equal(st.RejectedByStatus, byStatus) {
+		t.Errorf("rejected by status = %v, want %v", st.RejectedByStatus, byStatus)
 	}
 }
 
