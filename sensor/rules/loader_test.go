@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -57,30 +58,31 @@ func TestOverridesAndAppends(t *testing.T) {
 		output   string
 		priority string
 		tags     string
+		warn     string // a deprecation warning the extra file gets
 	}{
-		{name: "list append (deprecated)", extra: "- list: shells\n  items: [fish]\n  append: true\n", fires: []string{"fish", "bash"}},
+		{name: "list append (deprecated)", extra: "- list: shells\n  items: [fish]\n  append: true\n", fires: []string{"fish", "bash"}, warn: "append: true is deprecated"},
 		{name: "list override append", extra: "- list: shells\n  items: [fish]\n  override:\n    items: append\n", fires: []string{"fish", "bash"}},
 		{name: "list override replace", extra: "- list: shells\n  items: [fish]\n  override:\n    items: replace\n", fires: []string{"fish", "zsh"}, quiet: []string{"bash"}},
 		{name: "list redefinition", extra: "- list: shells\n  items: [fish]\n", fires: []string{"fish"}, quiet: []string{"bash"}},
-		{name: "macro append (deprecated)", extra: "- macro: shell\n  condition: or proc.name = vim\n  append: true\n", fires: []string{"vim", "bash"}},
+		{name: "macro append (deprecated)", extra: "- macro: shell\n  condition: or proc.name = vim\n  append: true\n", fires: []string{"vim", "bash"}, warn: "append: true is deprecated"},
 		{name: "macro override append", extra: "- macro: shell\n  condition: or proc.name = vim\n  override:\n    condition: append\n", fires: []string{"vim", "bash"}},
 		{name: "macro override replace", extra: "- macro: shell\n  condition: proc.name = vim\n  override:\n    condition: replace\n", fires: []string{"vim"}, quiet: []string{"bash"}},
 		{name: "macro redefinition", extra: "- macro: shell\n  condition: proc.name = vim\n", fires: []string{"vim"}, quiet: []string{"bash"}},
-		{name: "rule append (deprecated)", extra: "- rule: Shell\n  condition: and proc.name != zsh\n  append: true\n", fires: []string{"bash"}, quiet: []string{"zsh"}},
+		{name: "rule append (deprecated)", extra: "- rule: Shell\n  condition: and proc.name != zsh\n  append: true\n", fires: []string{"bash"}, quiet: []string{"zsh"}, warn: "append: true is deprecated"},
 		{name: "rule override condition append", extra: "- rule: Shell\n  condition: and proc.name != zsh\n  override:\n    condition: append\n", fires: []string{"bash"}, quiet: []string{"zsh"}},
 		{name: "rule override condition replace", extra: "- rule: Shell\n  condition: spawned and proc.name = vim\n  override:\n    condition: replace\n", fires: []string{"vim"}, quiet: []string{"bash"}},
 		{name: "rule override output append, priority replace", extra: "- rule: Shell\n  output: (more)\n  priority: ERROR\n  override:\n    output: append\n    priority: replace\n", fires: []string{"bash"}, output: "shell bash (more)", priority: "Error"},
 		{name: "rule override output replace", extra: "- rule: Shell\n  output: new %proc.name\n  override:\n    output: replace\n", fires: []string{"bash"}, output: "new bash"},
 		{name: "rule override tags append", extra: "- rule: Shell\n  tags: [extra]\n  override:\n    tags: append\n", fires: []string{"bash"}, tags: "extra,shell"},
 		{name: "rule override tags replace", extra: "- rule: Shell\n  tags: [extra]\n  override:\n    tags: replace\n", fires: []string{"bash"}, tags: "extra"},
-		{name: "rule enabled-only off", extra: "- rule: Shell\n  enabled: false\n", quiet: []string{"bash"}},
-		{name: "rule enabled-only on again", extra: "- rule: Shell\n  enabled: false\n- rule: Shell\n  enabled: true\n", fires: []string{"bash"}},
+		{name: "rule enabled-only off", extra: "- rule: Shell\n  enabled: false\n", quiet: []string{"bash"}, warn: "an entry with only enabled is deprecated"},
+		{name: "rule enabled-only on again", extra: "- rule: Shell\n  enabled: false\n- rule: Shell\n  enabled: true\n", fires: []string{"bash"}, warn: "an entry with only enabled is deprecated"},
 		{name: "rule override enabled", extra: "- rule: Shell\n  enabled: false\n  override:\n    enabled: replace\n", quiet: []string{"bash"}},
 		{name: "rule redefinition", extra: "- rule: Shell\n  desc: d\n  condition: spawned and proc.name = vim\n  output: redefined\n  priority: info\n", fires: []string{"vim"}, quiet: []string{"bash"}, output: "redefined", priority: "Informational"},
 		{name: "exceptions: one field, in", extra: "- rule: Shell\n  exceptions:\n    - name: ok\n      fields: proc.name\n      comps: in\n      values: [zsh, sh]\n  override:\n    exceptions: append\n", fires: []string{"bash"}, quiet: []string{"zsh", "sh"}},
 		{name: "exceptions: several fields", extra: "- rule: Shell\n  exceptions:\n    - name: ok\n      fields: [proc.name, proc.pname]\n      comps: [=, startswith]\n      values:\n        - [bash, cron]\n  override:\n    exceptions: append\n", fires: []string{"zsh"}, quiet: []string{"bash"}},
 		{name: "exceptions: default comps and list names", extra: "- list: ok_names\n  items: [bash, zsh]\n- rule: Shell\n  exceptions:\n    - name: ok\n      fields: [proc.name, proc.pname]\n      comps: [in, =]\n      values:\n        - [ok_names, crond]\n    - name: ok2\n      fields: [proc.name]\n      values:\n        - [sh]\n  override:\n    exceptions: append\n", fires: []string{"(quoted)"}, quiet: []string{"bash", "zsh", "sh"}},
-		{name: "exceptions: values appended to an existing exception", extra: "- rule: Shell\n  exceptions:\n    - name: ok\n      fields: proc.name\n      comps: in\n      values: [zsh]\n  override:\n    exceptions: append\n- rule: Shell\n  exceptions:\n    - name: ok\n      values: [bash]\n  append: true\n", fires: []string{"sh"}, quiet: []string{"zsh", "bash"}},
+		{name: "exceptions: values appended to an existing exception", extra: "- rule: Shell\n  exceptions:\n    - name: ok\n      fields: proc.name\n      comps: in\n      values: [zsh]\n  override:\n    exceptions: append\n- rule: Shell\n  exceptions:\n    - name: ok\n      values: [bash]\n  append: true\n", fires: []string{"sh"}, quiet: []string{"zsh", "bash"}, warn: "append: true is deprecated"},
 		{name: "exceptions replace", extra: "- rule: Shell\n  exceptions:\n    - name: ok\n      fields: proc.name\n      values: [zsh]\n  override:\n    exceptions: append\n- rule: Shell\n  exceptions:\n    - name: other\n      fields: proc.name\n      values: [bash]\n  override:\n    exceptions: replace\n", fires: []string{"zsh"}, quiet: []string{"bash"}},
 		{name: "exception with no values adds nothing", extra: "- rule: Shell\n  exceptions:\n    - name: ok\n      fields: [proc.name]\n      comps: [=]\n  override:\n    exceptions: append\n", fires: []string{"bash"}},
 	} {
@@ -89,7 +91,31 @@ func TestOverridesAndAppends(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			_ = res
+			// Overrides, appends and redefinitions merge into the items
+			// they name: one rule, base's two macros, and base's lists
+			// plus any new one the extra file defines.
+			lists := map[string]bool{"shells": true, "more_shells": true}
+			for _, m := range regexp.MustCompile(`- list: (\S+)`).FindAllStringSubmatch(tc.extra, -1) {
+				lists[m[1]] = true
+			}
+			if res.Rules != 1 || res.Macros != 2 || res.Lists != len(lists) {
+				t.Errorf("result counts %d rules, %d macros, %d lists; want 1, 2, %d", res.Rules, res.Macros, res.Lists, len(lists))
+			}
+			if want := min(len(tc.fires), 1); res.EnabledRules != want {
+				t.Errorf("%d enabled rules, want %d", res.EnabledRules, want)
+			}
+			var deprecated []string
+			for _, w := range res.Warnings() {
+				if strings.Contains(w.String(), "deprecated") {
+					deprecated = append(deprecated, w.String())
+				}
+			}
+			if tc.warn == "" && len(deprecated) > 0 {
+				t.Errorf("unexpected deprecation warnings %q", deprecated)
+			}
+			if tc.warn != "" && (len(deprecated) == 0 || !strings.Contains(deprecated[0], tc.warn)) {
+				t.Errorf("deprecation warnings %q, want one saying %q", deprecated, tc.warn)
+			}
 			for _, n := range tc.fires {
 				as := fire(t, rs, ev(t, "execve", "proc.name", n, "proc.pname", "crond"))
 				if len(as) != 1 {
