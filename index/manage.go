@@ -20,6 +20,9 @@ type AddResult struct {
 	PreviousURL string
 	// Refreshed is set when the index already existed with the same URL.
 	Refreshed bool
+	// ReplacedDefault is set when the default index was in effect until
+	// this index was added: it no longer is.
+	ReplacedDefault bool
 }
 
 // Add fetches and validates the index at rawURL and records it as name.
@@ -55,6 +58,7 @@ func (s *Store) Add(ctx context.Context, name, rawURL, backend string) (AddResul
 		return AddResult{}, fmt.Errorf("index %s not added: caching it: %w", name, err)
 	}
 	var out AddResult
+	out.ReplacedDefault = s.onlyDefault()
 	err = s.mutate(func(st *stateFile) error {
 		rec := record{Name: name, URL: rawURL, Backend: backend, Added: true, AddedAt: now,
 			UpdatedAt: now, ETag: res.etag, Entries: len(entries)}
@@ -142,11 +146,18 @@ type RemoveResult struct {
 	// RestoredConfig is set when the removed index had overridden a
 	// configuration index of the same name, which is effective again.
 	RestoredConfig bool
+	// Default is set when the removed index was the default one: it stays
+	// out of effect until an index of that name is added.
+	Default bool
+	// DefaultRestored is set when removing the last added index brought
+	// the default index back into effect.
+	DefaultRestored bool
 }
 
-// Remove removes added indexes and their cached copies. Every name is
-// checked first: an unknown name wraps [ErrUnknownIndex] and an index from
-// the configuration file wraps [ErrConfigIndex]; then nothing is removed.
+// Remove removes added indexes and their cached copies. Removing the
+// default index records that it stays out of effect. Every name is checked
+// first: an unknown name wraps [ErrUnknownIndex] and an index from the
+// configuration file wraps [ErrConfigIndex]; then nothing is removed.
 func (s *Store) Remove(names ...string) ([]RemoveResult, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -156,6 +167,9 @@ func (s *Store) Remove(names ...string) ([]RemoveResult, error) {
 		switch {
 		case !ok:
 			return nil, s.unknown(n)
+		case src.origin == OriginDefault:
+			results = append(results, RemoveResult{Name: n, Default: true})
+			continue
 		case src.origin == OriginEnv:
 			return nil, fmt.Errorf("index %q: %w: it is set by the environment%s; change or unset the variable to remove it", n, ErrConfigIndex, s.sourceSuffix(" variable "))
 		case src.origin != OriginAdded:
@@ -164,26 +178,36 @@ func (s *Store) Remove(names ...string) ([]RemoveResult, error) {
 		results = append(results, RemoveResult{Name: n, RestoredConfig: src.overrides})
 	}
 	err := s.mutate(func(st *stateFile) error {
-		for _, n := range names {
+		for _, r := range results {
 			kept := st.Indexes[:0]
-			for _, r := range st.Indexes {
-				if r.Name != n || !r.Added {
-					kept = append(kept, r)
+			for _, rec := range st.Indexes {
+				// The default index's fetch record goes with it.
+				if rec.Name != r.Name || rec.Added != !r.Default {
+					kept = append(kept, rec)
 				}
 			}
 			st.Indexes = kept
+			if r.Default {
+				st.DefaultRemoved = true
+			}
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	for _, n := range names {
-		delete(s.loaded, n)
-		delete(s.failed, n)
-		if err := os.Remove(s.cachePath(source{IndexConfig: config.IndexConfig{Name: n}, origin: OriginAdded})); err != nil && !errors.Is(err, os.ErrNotExist) {
-			s.log.Warn("cannot remove cached index", "index", n, "error", err)
+	defaultBack := s.onlyDefault()
+	for i, r := range results {
+		delete(s.loaded, r.Name)
+		delete(s.failed, r.Name)
+		origin := OriginAdded
+		if r.Default {
+			origin = OriginDefault
 		}
+		if err := os.Remove(s.cachePath(source{IndexConfig: config.IndexConfig{Name: r.Name}, origin: origin})); err != nil && !errors.Is(err, os.ErrNotExist) {
+			s.log.Warn("cannot remove cached index", "index", r.Name, "error", err)
+		}
+		results[i].DefaultRestored = defaultBack && i == len(results)-1
 	}
 	return results, nil
 }

@@ -29,6 +29,9 @@ const CacheDirName = "indexes"
 // trusted for the URL it was fetched from.
 type stateFile struct {
 	Indexes []record `yaml:"indexes"`
+	// DefaultRemoved records `index remove` of the default index: it
+	// stays out of effect even when no other index is.
+	DefaultRemoved bool `yaml:"defaultRemoved,omitempty"`
 }
 
 type record struct {

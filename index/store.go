@@ -27,6 +27,9 @@ const (
 	OriginEnv Origin = "env"
 	// OriginAdded is an index added with `sakerctl index add`.
 	OriginAdded Origin = "added"
+	// OriginDefault is falcoctl's default index (StoreOptions.Default),
+	// in effect while no index is configured or added.
+	OriginDefault Origin = "default"
 )
 
 // StoreOptions configures [OpenStore].
@@ -42,6 +45,11 @@ type StoreOptions struct {
 	// IndexesSource names where Indexes come from in messages: the
 	// configuration file's path or the variable's name. Optional.
 	IndexesSource string
+	// Default is the index in effect when Indexes is empty, no index was
+	// added and the default was not removed with `index remove` (as
+	// falcoctl uses the falcosecurity index when its configuration lists
+	// none). Nil means no default.
+	Default *config.IndexConfig
 	// HTTP configures fetching over http and https.
 	HTTP HTTPOptions
 	// Logger receives warnings about unreachable indexes. Nil discards them.
@@ -51,10 +59,20 @@ type StoreOptions struct {
 }
 
 // OptionsFromConfig returns the StoreOptions sakerctl uses for cfg: the
-// state directory, the configured indexes and the TLS settings of
-// registry.tls (which apply to index downloads too).
+// state directory, the configured indexes, the TLS settings of
+// registry.tls (which apply to index downloads too) and falcoctl's default
+// index ([config.DefaultIndex]). The default is left out when the
+// configuration sets indexes to an explicit empty list (`indexes: []`, what
+// falcoctl writes once its last index is removed), as viper's default
+// would be in falcoctl.
 func OptionsFromConfig(cfg *config.Config, logger *slog.Logger) StoreOptions {
+	var def *config.IndexConfig
+	if cfg.Indexes == nil {
+		d := config.DefaultIndex()
+		def = &d
+	}
 	return StoreOptions{
+		Default:  def,
 		StateDir: cfg.StateDir(),
 		Indexes:  cfg.Indexes,
 		HTTP: HTTPOptions{
@@ -161,8 +179,11 @@ func (s *Store) statePath() string { return filepath.Join(s.opts.StateDir, State
 // configured one of the same name, and each keeps its own copy.
 func (s *Store) cachePath(src source) string {
 	sub := "config"
-	if src.origin == OriginAdded {
+	switch src.origin {
+	case OriginAdded:
 		sub = "added"
+	case OriginDefault:
+		sub = "default"
 	}
 	return filepath.Join(s.opts.StateDir, CacheDirName, sub, cacheFileName(src.Name))
 }
@@ -202,6 +223,15 @@ func (s *Store) setState(st stateFile) error {
 		}
 		pos[r.Name] = len(srcs)
 		srcs = append(srcs, src)
+	}
+	if len(srcs) == 0 && s.opts.Default != nil && !st.DefaultRemoved {
+		d := *s.opts.Default
+		backend, err := CheckSource(d.URL, d.Backend)
+		if err != nil {
+			return fmt.Errorf("default index %s: %w", d.Name, err)
+		}
+		d.Backend = backend
+		srcs = append(srcs, source{IndexConfig: d, origin: OriginDefault})
 	}
 	s.state, s.sources = st, srcs
 	return nil
@@ -272,7 +302,10 @@ func (s *Store) Lookup(ctx context.Context, name string) (*Entry, error) {
 
 func (s *Store) notFound(name string, searched []string) error {
 	if len(s.sources) == 0 {
-		return fmt.Errorf("%q: %w: no index is configured (add one with `sakerctl index add NAME URL`, or use a full OCI reference)", name, ErrNotFound)
+		return fmt.Errorf("%q: %w: %s (add one with `sakerctl index add NAME URL` or under indexes in the configuration, or use a full OCI reference)", name, ErrNotFound, s.noIndexReason())
+	}
+	if len(searched) == 0 && s.onlyDefault() {
+		return fmt.Errorf("%q: %w: %s", name, ErrNotFound, s.defaultUnreadable())
 	}
 	if len(searched) == 0 {
 		return fmt.Errorf("%q: %w: no index could be read (see the warnings above; a full OCI reference works without indexes)", name, ErrNotFound)
@@ -283,7 +316,8 @@ func (s *Store) notFound(name string, searched []string) error {
 // Entries returns the artifacts of all effective indexes, merged: when two
 // indexes hold the same name only the first one's entry is kept, as
 // [Store.Lookup] would find it. Unreadable indexes are skipped with a
-// warning.
+// warning; when the only index is the default one and it cannot be read,
+// the error wraps [ErrFetch] and says how to use another index.
 func (s *Store) Entries(ctx context.Context) ([]Entry, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -292,6 +326,9 @@ func (s *Store) Entries(ctx context.Context) ([]Entry, error) {
 	for _, src := range s.sources {
 		entries, err := s.load(ctx, src)
 		if err != nil {
+			if src.origin == OriginDefault && s.onlyDefault() {
+				return nil, fmt.Errorf("%w: %s", ErrFetch, s.defaultUnreadable())
+			}
 			continue
 		}
 		for _, e := range entries {
@@ -433,4 +470,35 @@ func (s *Store) mutate(fn func(*stateFile) error) error {
 		return fmt.Errorf("writing index state: %w", err)
 	}
 	return s.setState(st)
+}
+
+// onlyDefault reports whether the default index is the one index in
+// effect.
+func (s *Store) onlyDefault() bool {
+	return len(s.sources) == 1 && s.sources[0].origin == OriginDefault
+}
+
+// defaultUnreadable explains that the default index could not be read and
+// what to do instead.
+func (s *Store) defaultUnreadable() string {
+	d := s.sources[0]
+	return fmt.Sprintf("the default index %s (%s) cannot be fetched (see the warning above); "+
+		"add a reachable index with `sakerctl index add NAME URL` or list one under indexes in the configuration "+
+		"(either replaces the default), or use a full OCI reference", d.Name, d.URL)
+}
+
+// noIndexReason says why no index is in effect.
+func (s *Store) noIndexReason() string {
+	if s.opts.Default != nil && s.state.DefaultRemoved {
+		return fmt.Sprintf("no index is in effect (the default index %s was removed with `sakerctl index remove`)", s.opts.Default.Name)
+	}
+	return "no index is configured"
+}
+
+// DefaultRemoved reports whether the default index was turned off with
+// `sakerctl index remove`.
+func (s *Store) DefaultRemoved() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.opts.Default != nil && s.state.DefaultRemoved
 }

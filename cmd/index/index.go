@@ -31,7 +31,10 @@ func NewCmd(f *cli.Factory) *cobra.Command {
 		Long: `Indexes map artifact names (falco-rules, k8saudit, ...) to OCI repositories, in
 falcoctl's index.yaml format. The indexes in effect are those of the configuration file
 (or FALCOCTL_INDEXES) plus those added with 'index add'; an added index replaces a
-configured one of the same name. 'index list' shows exactly the set artifact commands use.`,
+configured one of the same name. While neither names an index, falcoctl's default index
+(falcosecurity, https://falcosecurity.github.io/falcoctl/index.yaml) is in effect;
+'index remove falcosecurity' turns it off. 'index list' shows exactly the set artifact
+commands use.`,
 	}
 	pf := c.PersistentFlags()
 	pf.StringVar(&tf.caFile, "ca-file", "", "PEM file of extra CAs to trust for https indexes (default: registry.tls.caFile)")
@@ -106,6 +109,10 @@ func runAdd(ctx context.Context, f *cli.Factory, s *index.Store, name, url, back
 	default:
 		fmt.Fprintf(out, "Index %q added: %s (%d artifacts)\n", name, res.Info.URL, res.Info.Entries)
 	}
+	if res.ReplacedDefault {
+		fmt.Fprintf(out, "The default index %q is no longer in effect (it is used only while no index is configured or added); 'sakerctl index add %s URL' keeps it beside this one.\n",
+			config.DefaultIndexName, config.DefaultIndexName)
+	}
 	if res.Info.OverridesConfig {
 		fmt.Fprintf(out, "It replaces the index %q of the configuration file; 'sakerctl index remove %s' restores that one.\n", name, name)
 	}
@@ -151,6 +158,10 @@ func runList(f *cli.Factory, s *index.Store, output string) error {
 		return cli.PrintJSON(f.IO.Out, items)
 	}
 	if len(infos) == 0 {
+		if s.DefaultRemoved() {
+			fmt.Fprintf(f.IO.ErrOut, "No index in effect: the default index %q was removed ('sakerctl index add %s %s' brings it back).\n",
+				config.DefaultIndexName, config.DefaultIndexName, config.DefaultIndexURL)
+		}
 		fmt.Fprintln(f.IO.ErrOut, "No index in effect. Add one with 'sakerctl index add NAME URL' or list it under indexes in the configuration file.")
 		return nil
 	}
@@ -164,7 +175,14 @@ func runList(f *cli.Factory, s *index.Store, output string) error {
 		}
 		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", in.Name, in.URL, in.Backend, in.OriginLabel(), updated, entries)
 	}
-	return w.Flush()
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	if len(infos) == 1 && infos[0].Origin == index.OriginDefault {
+		fmt.Fprintf(f.IO.ErrOut, "%q is falcoctl's default index, in effect because no index is configured or added; adding or configuring one replaces it, 'sakerctl index remove %s' turns it off.\n",
+			infos[0].Name, infos[0].Name)
+	}
+	return nil
 }
 
 func newUpdateCmd(f *cli.Factory, tf *tlsFlags) *cobra.Command {
@@ -219,7 +237,9 @@ func newRemoveCmd(f *cli.Factory, tf *tlsFlags) *cobra.Command {
 		Aliases: []string{"rm"},
 		Short:   "Remove added indexes",
 		Long: `Remove indexes added with 'index add' and their cached copies. Indexes listed in the
-configuration file are never rewritten by sakerctl: edit the file to remove them.`,
+configuration file are never rewritten by sakerctl: edit the file to remove them.
+Removing the default index (falcosecurity, in effect while no index is configured or
+added) keeps it off, as falcoctl does once it is removed from its configuration.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			s, err := openStore(f, tf)
@@ -231,7 +251,15 @@ configuration file are never rewritten by sakerctl: edit the file to remove them
 				return err
 			}
 			for _, r := range results {
+				if r.Default {
+					fmt.Fprintf(f.IO.Out, "Default index %q removed: it stays off until you add an index of that name ('sakerctl index add %s %s').\n",
+						r.Name, r.Name, config.DefaultIndexURL)
+					continue
+				}
 				fmt.Fprintf(f.IO.Out, "Index %q removed\n", r.Name)
+				if r.DefaultRestored {
+					fmt.Fprintf(f.IO.Out, "No index is configured or added any more: the default index %q is in effect again.\n", config.DefaultIndexName)
+				}
 				if r.RestoredConfig {
 					fmt.Fprintf(f.IO.Out, "The index %q of the configuration file is in effect again.\n", r.Name)
 				}

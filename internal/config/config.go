@@ -14,6 +14,21 @@ const (
 	DefaultDriversDir    = "/etc/falco/drivers"
 )
 
+// DefaultIndexName names the index in effect when no index is configured
+// or added, as in falcoctl.
+const DefaultIndexName = "falcosecurity"
+
+// DefaultIndexURL is where the default index is fetched from. It is a
+// variable only so that tests (in process, or a binary built with
+// -ldflags "-X github.com/sakersec/saker/internal/config.DefaultIndexURL=...")
+// point it at a loopback server; nothing else sets it.
+var DefaultIndexURL = "https://falcosecurity.github.io/falcoctl/index.yaml"
+
+// DefaultIndex is falcoctl's default index: falcosecurity, over https.
+func DefaultIndex() IndexConfig {
+	return IndexConfig{Name: DefaultIndexName, URL: DefaultIndexURL, Backend: "https"}
+}
+
 // Config mirrors falcoctl.yaml. Field names and YAML keys match falcoctl's.
 type Config struct {
 	Indexes  []IndexConfig  `yaml:"indexes,omitempty" json:"indexes,omitempty"`
