@@ -149,11 +149,7 @@ func (e *Event) Bytes(name string) ([]byte, bool) {
 func (e *Event) OpenFlags() (uint64, bool) {
 	switch e.Type {
 	case TypeOpen, TypeOpenat, TypeOpenat2:
-		a, ok := e.Arg("flags")
-		if !ok {
-			return 0, false
-		}
-		return a.Uint(), true
+		return e.UintOf(KeyFlags)
 	case TypeCreat:
 		return OpenWrite | OpenCreat | OpenTrunc, true
 	}

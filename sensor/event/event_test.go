@@ -225,3 +225,50 @@ func TestCreatIsNotOpenWrite(t *testing.T) {
 		t.Errorf("creat implied flags = %#x %v", f, ok)
 	}
 }
+
+// Keys agree with the name lookup for every argument of every type, and
+// answer "absent" for the types that lack the argument.
+func TestArgKeysMatchNames(t *testing.T) {
+	names := map[string]bool{}
+	for _, ty := range append(Types(), TypeUnknown) {
+		for _, ai := range Schema(ty) {
+			names[ai.Name] = true
+		}
+	}
+	e := openatEvent(t, OpenRead|OpenCloexec)
+	for name := range names {
+		k := KeyOf(name)
+		if k == nil || k.Name() != name {
+			t.Fatalf("KeyOf(%q) = %v", name, k)
+		}
+		for _, ty := range append(Types(), TypeUnknown, NumTypes) {
+			if got, want := k.Index(ty), ArgIndex(ty, name); got != want {
+				t.Errorf("%s: key %q index %d, ArgIndex %d", ty, name, got, want)
+			}
+		}
+		a, ok := e.ArgOf(k)
+		b, okb := e.Arg(name)
+		if ok != okb || string(a.AppendValue(nil)) != string(b.AppendValue(nil)) {
+			t.Errorf("openat %s: ArgOf = %q %v, Arg = %q %v", name, a.AppendValue(nil), ok, b.AppendValue(nil), okb)
+		}
+	}
+	if KeyOf("no_such_argument") != nil {
+		t.Error("KeyOf of an unknown name is not nil")
+	}
+	if v, ok := e.IntOf(KeyDirfd); !ok || v != -100 {
+		t.Errorf("IntOf(dirfd) = %d, %v", v, ok)
+	}
+	if v, ok := e.UintOf(KeyIno); !ok || v != 1234 {
+		t.Errorf("UintOf(ino) = %d, %v", v, ok)
+	}
+	if b, ok := e.BytesOf(KeyName); !ok || string(b) != "/etc/shadow" {
+		t.Errorf("BytesOf(name) = %q, %v", b, ok)
+	}
+	if _, ok := e.IntOf(KeyOldfd); ok {
+		t.Error("openat has an oldfd")
+	}
+	e.Type = NumTypes
+	if _, ok := e.ArgOf(KeyFD); ok {
+		t.Error("out-of-range type has an fd")
+	}
+}

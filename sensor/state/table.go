@@ -276,32 +276,28 @@ func (t *Table) Update(ev *event.Event) *Process {
 		}
 	case event.TypeMemfdCreate:
 		if ok {
-			name, _ := ev.Bytes("name")
+			name, _ := ev.BytesOf(event.KeyName)
 			p.FDs.Set(&FD{Num: ev.Res, Type: FDMemfd, Name: "memfd:" + string(name)})
 		}
 	case event.TypeClose:
 		if ok {
-			fd, _ := ev.Int("fd")
+			fd, _ := ev.IntOf(event.KeyFD)
 			t.pendingClose.pid, t.pendingClose.fd, t.pendingClose.set = p.PID, fd, true
 		}
 	case event.TypeDup, event.TypeDup2, event.TypeDup3:
 		if ok {
-			old, _ := ev.Int("oldfd")
+			old, _ := ev.IntOf(event.KeyOldfd)
 			if f := p.FDs.Get(old); f != nil && ev.Res != old {
-				c := *f
-				c.Num = ev.Res
-				p.FDs.Set(&c)
+				t.dupFD(p, f, ev.Res)
 			}
 		}
 	case event.TypeFcntl:
 		if ok {
-			cmd, _ := ev.Int("cmd")
+			cmd, _ := ev.IntOf(event.KeyCmd)
 			if cmd == 0 || cmd == 1030 { // F_DUPFD, F_DUPFD_CLOEXEC
-				fdn, _ := ev.Int("fd")
+				fdn, _ := ev.IntOf(event.KeyFD)
 				if f := p.FDs.Get(fdn); f != nil {
-					c := *f
-					c.Num = ev.Res
-					p.FDs.Set(&c)
+					t.dupFD(p, f, ev.Res)
 				}
 			}
 		}
@@ -311,8 +307,8 @@ func (t *Table) Update(ev *event.Event) *Process {
 		}
 	case event.TypeSocketpair:
 		if ok {
-			for _, n := range []string{"fd1", "fd2"} {
-				if fdn, ok := ev.Int(n); ok {
+			for _, k := range [...]*event.ArgKey{event.KeyFD1, event.KeyFD2} {
+				if fdn, ok := ev.IntOf(k); ok {
 					p.FDs.Set(&FD{Num: fdn, Type: FDUnix})
 				}
 			}
@@ -332,23 +328,23 @@ func (t *Table) Update(ev *event.Event) *Process {
 		}
 	case event.TypePipe, event.TypePipe2:
 		if ok {
-			ino, _ := ev.Int("ino")
+			ino, _ := ev.IntOf(event.KeyIno)
 			name := "pipe:[" + itoa(ino) + "]"
-			for _, n := range []string{"fd1", "fd2"} {
-				if fdn, ok := ev.Int(n); ok {
+			for _, k := range [...]*event.ArgKey{event.KeyFD1, event.KeyFD2} {
+				if fdn, ok := ev.IntOf(k); ok {
 					p.FDs.Set(&FD{Num: fdn, Type: FDPipe, Name: name, Ino: uint64(ino)})
 				}
 			}
 		}
 	case event.TypeChdir:
 		if ok {
-			if b, ok := ev.Bytes("path"); ok {
+			if b, ok := ev.BytesOf(event.KeyPath); ok {
 				p.Cwd = t.resolve(p.Cwd, b)
 			}
 		}
 	case event.TypeFchdir:
 		if ok {
-			fdn, _ := ev.Int("fd")
+			fdn, _ := ev.IntOf(event.KeyFD)
 			if f := p.FDs.Get(fdn); f != nil && f.Name != "" {
 				p.Cwd = f.Name
 			}
@@ -383,50 +379,50 @@ func (t *Table) exec(p *Process, ev *event.Event) {
 	p.cache = strCache{}
 	p.minimal = false
 	p.Comm = t.internBytes(ev.CommBytes())
-	if b, ok := ev.Bytes("exe"); ok {
+	if b, ok := ev.BytesOf(event.KeyExe); ok {
 		p.Exe = t.internBytes(b)
 	}
-	if a, ok := ev.Arg("args"); ok {
+	if a, ok := ev.ArgOf(event.KeyArgs); ok {
 		p.Args = listStrings(p.Args[:0:0], a)
 	}
-	if a, ok := ev.Arg("env"); ok {
+	if a, ok := ev.ArgOf(event.KeyEnv); ok {
 		p.Env = listStrings(p.Env[:0:0], a)
 	}
-	if b, ok := ev.Bytes("cwd"); ok && len(b) > 0 {
+	if b, ok := ev.BytesOf(event.KeyCwd); ok && len(b) > 0 {
 		p.Cwd = t.internBytes(b)
 	}
-	if b, ok := ev.Bytes("trusted_exepath"); ok && len(b) > 0 {
+	if b, ok := ev.BytesOf(event.KeyTrustedExepath); ok && len(b) > 0 {
 		p.ExePath = t.internBytes(b)
-	} else if b, ok := ev.Bytes("filename"); ok {
+	} else if b, ok := ev.BytesOf(event.KeyFilename); ok {
 		p.ExePath = t.resolve(p.Cwd, b)
-	} else if b, ok := ev.Bytes("pathname"); ok {
+	} else if b, ok := ev.BytesOf(event.KeyPathname); ok {
 		p.ExePath = t.resolve(p.Cwd, b)
 	}
-	if v, ok := ev.Int("tty"); ok {
+	if v, ok := ev.IntOf(event.KeyTTY); ok {
 		p.TTY = uint64(v)
 	}
-	if a, ok := ev.Arg("loginuid"); ok {
+	if a, ok := ev.ArgOf(event.KeyLoginUID); ok {
 		p.LoginUID = loginUID(a.Uint())
 	}
-	if a, ok := ev.Arg("flags"); ok {
+	if a, ok := ev.ArgOf(event.KeyFlags); ok {
 		p.ExeFlags = a.Uint()
 	}
-	if a, ok := ev.Arg("cap_effective"); ok {
+	if a, ok := ev.ArgOf(event.KeyCapEffective); ok {
 		p.CapEffective = a.Uint()
 	}
-	if a, ok := ev.Arg("cap_permitted"); ok {
+	if a, ok := ev.ArgOf(event.KeyCapPermitted); ok {
 		p.CapPermitted = a.Uint()
 	}
-	if a, ok := ev.Arg("cap_inheritable"); ok {
+	if a, ok := ev.ArgOf(event.KeyCapInheritable); ok {
 		p.CapInherit = a.Uint()
 	}
-	if a, ok := ev.Arg("exe_ino"); ok {
+	if a, ok := ev.ArgOf(event.KeyExeIno); ok {
 		p.ExeIno = a.Uint()
 	}
-	if v, ok := ev.Int("exe_ino_ctime"); ok {
+	if v, ok := ev.IntOf(event.KeyExeInoCtime); ok {
 		p.ExeCtime = v
 	}
-	if v, ok := ev.Int("exe_ino_mtime"); ok {
+	if v, ok := ev.IntOf(event.KeyExeInoMtime); ok {
 		p.ExeMtime = v
 	}
 	t.setCgroups(p, ev)
@@ -452,7 +448,7 @@ func (t *Table) exec(p *Process, ev *event.Event) {
 }
 
 func (t *Table) setCgroups(p *Process, ev *event.Event) {
-	a, ok := ev.Arg("cgroups")
+	a, ok := ev.ArgOf(event.KeyCgroups)
 	if !ok {
 		return
 	}
@@ -495,7 +491,7 @@ func listStrings(dst []string, a event.Arg) []string {
 // clone handles both sides of a fork: the parent sees the child's pid as
 // the result, the child sees 0.
 func (t *Table) clone(p *Process, ev *event.Event) *Process {
-	flags, _ := ev.Arg("flags")
+	flags, _ := ev.ArgOf(event.KeyFlags)
 	if flags.Uint()&0x10000 != 0 { // CLONE_THREAD: same process
 		return p
 	}
@@ -517,17 +513,17 @@ func (t *Table) clone(p *Process, ev *event.Event) *Process {
 			p = c
 		}
 	}
-	if b, ok := ev.Bytes("exe"); ok && p.Exe == "" {
+	if b, ok := ev.BytesOf(event.KeyExe); ok && p.Exe == "" {
 		p.Exe = t.internBytes(b)
 	}
-	if a, ok := ev.Arg("args"); ok && p.Args == nil {
+	if a, ok := ev.ArgOf(event.KeyArgs); ok && p.Args == nil {
 		p.Args = listStrings(nil, a)
 		p.cache = strCache{}
 	}
-	if b, ok := ev.Bytes("cwd"); ok && len(b) > 0 && p.Cwd == "" {
+	if b, ok := ev.BytesOf(event.KeyCwd); ok && len(b) > 0 && p.Cwd == "" {
 		p.Cwd = t.internBytes(b)
 	}
-	if v, ok := ev.Int("vpid"); ok {
+	if v, ok := ev.IntOf(event.KeyVpid); ok {
 		p.VPID = v
 	}
 	if p.ContainerID == "" {
@@ -537,10 +533,11 @@ func (t *Table) clone(p *Process, ev *event.Event) *Process {
 }
 
 // dirOf returns the directory a relative path of ev is resolved against:
-// the dirfd's path, or the cwd for AT_FDCWD (-100).
-func dirOf(p *Process, ev *event.Event, dirArg string) string {
-	if dirArg != "" {
-		if d, ok := ev.Int(dirArg); ok && d != -100 {
+// the path of the dirfd argument dir, or the cwd for AT_FDCWD (-100) or
+// a nil dir.
+func dirOf(p *Process, ev *event.Event, dir *event.ArgKey) string {
+	if dir != nil {
+		if d, ok := ev.IntOf(dir); ok && d != -100 {
 			if f := p.FDs.Get(d); f != nil {
 				return f.Name
 			}
@@ -551,9 +548,15 @@ func dirOf(p *Process, ev *event.Event, dirArg string) string {
 }
 
 // ResolvePath returns the absolute, cleaned form of raw relative to the
-// directory named by dirArg (a dirfd argument, "" for the cwd).
-func (t *Table) ResolvePath(p *Process, ev *event.Event, dirArg string, raw []byte) string {
-	return t.resolve(dirOf(p, ev, dirArg), raw)
+// directory of the dirfd argument dir (nil for the cwd).
+func (t *Table) ResolvePath(p *Process, ev *event.Event, dir *event.ArgKey, raw []byte) string {
+	if len(raw) == 0 {
+		return ""
+	}
+	if raw[0] == '/' {
+		return t.resolve("", raw)
+	}
+	return t.resolve(dirOf(p, ev, dir), raw)
 }
 
 // resolve joins dir and raw (unless raw is absolute) and cleans the result
@@ -603,6 +606,14 @@ func (t *Table) newFD() *FD {
 	return &FD{}
 }
 
+// dupFD sets a copy of f as p's descriptor n (dup, fcntl F_DUPFD).
+func (t *Table) dupFD(p *Process, f *FD, n int64) {
+	c := t.newFD()
+	*c = *f
+	c.Num = n
+	p.FDs.Set(c)
+}
+
 // releaseFD recycles a descriptor removed from its (only) table.
 func (t *Table) releaseFD(f *FD) {
 	if f != nil && len(t.freeFDs) < 4096 {
@@ -611,31 +622,56 @@ func (t *Table) releaseFD(f *FD) {
 }
 
 func (t *Table) open(p *Process, ev *event.Event) {
-	raw, _ := ev.Bytes("name")
-	dirArg := ""
-	if ev.Type == event.TypeOpenat || ev.Type == event.TypeOpenat2 {
-		dirArg = "dirfd"
-	}
-	flags, _ := ev.OpenFlags()
 	fd := t.newFD()
-	fd.Num, fd.Type, fd.NameRaw, fd.Flags = ev.Res, FDFile, t.internBytes(raw), flags
-	fd.Name = t.ResolvePath(p, ev, dirArg, raw)
-	if flags&event.OpenDirectory != 0 {
+	t.openNames(fd, p, ev)
+	fd.Num, fd.Type = ev.Res, FDFile
+	if fd.Flags&event.OpenDirectory != 0 {
 		fd.Type = FDDirectory
 	}
-	if v, ok := ev.Arg("dev"); ok {
-		fd.Dev = v.Uint()
+	if v, ok := ev.UintOf(event.KeyDev); ok {
+		fd.Dev = v
 	}
-	if v, ok := ev.Arg("ino"); ok {
-		fd.Ino = v.Uint()
+	if v, ok := ev.UintOf(event.KeyIno); ok {
+		fd.Ino = v
 	}
 	p.FDs.Set(fd)
 }
 
+// openNames sets the flags, the raw and the resolved name of the file an
+// open event names. An absolute path that is already clean (the usual
+// case) is interned once for both names.
+func (t *Table) openNames(fd *FD, p *Process, ev *event.Event) {
+	raw, _ := ev.BytesOf(event.KeyName)
+	fd.Flags, _ = ev.OpenFlags()
+	fd.NameRaw = t.internBytes(raw)
+	if len(raw) == 0 {
+		fd.Name = ""
+		return
+	}
+	dir := ""
+	if raw[0] != '/' {
+		dir = dirOf(p, ev, event.KeyDirfd)
+	}
+	t.pathBuf = appendClean(t.pathBuf[:0], dir, raw)
+	if bytes.Equal(t.pathBuf, raw) {
+		fd.Name = fd.NameRaw
+	} else {
+		fd.Name = t.internBytes(t.pathBuf)
+	}
+}
+
+// FailedOpenFD fills dst with the descriptor a failed open would have
+// had (number -1): libsinsp gives failed opens an fd.name too. The names
+// are interned, so this does not allocate for a path seen before.
+func (t *Table) FailedOpenFD(dst *FD, p *Process, ev *event.Event) {
+	*dst = FD{Num: -1, Type: FDFile}
+	t.openNames(dst, p, ev)
+}
+
 func (t *Table) socket(p *Process, ev *event.Event) {
-	dom, _ := ev.Int("domain")
-	typ, _ := ev.Int("type")
-	proto, _ := ev.Int("proto")
+	dom, _ := ev.IntOf(event.KeyDomain)
+	typ, _ := ev.IntOf(event.KeyType)
+	proto, _ := ev.IntOf(event.KeyProto)
 	fd := t.newFD()
 	fd.Num = ev.Res
 	switch dom {
@@ -685,15 +721,15 @@ func (t *Table) sockFD(p *Process, n int64, family uint8) *FD {
 }
 
 func (t *Table) connect(p *Process, ev *event.Event) {
-	fdn, ok := ev.Int("fd")
+	fdn, ok := ev.IntOf(event.KeyFD)
 	if !ok {
 		return
 	}
-	a, _ := ev.Arg("tuple")
+	a, _ := ev.ArgOf(event.KeyTuple)
 	tu, ok := a.Tuple()
 	if !ok {
 		// No tuple (failed early): use the address the caller passed.
-		sa, _ := ev.Arg("addr")
+		sa, _ := ev.ArgOf(event.KeyAddr)
 		s, ok := sa.SockAddr()
 		if !ok {
 			return
@@ -711,10 +747,10 @@ func (t *Table) connect(p *Process, ev *event.Event) {
 }
 
 func (t *Table) accept(p *Process, ev *event.Event) {
-	a, _ := ev.Arg("tuple")
+	a, _ := ev.ArgOf(event.KeyTuple)
 	tu, ok := a.Tuple()
 	f := &FD{Num: ev.Res, L4: L4TCP, Connected: true, IsServer: true, nameChangedAt: ev.Num}
-	if lst, ok := ev.Int("fd_listen"); ok {
+	if lst, ok := ev.IntOf(event.KeyFDListen); ok {
 		if l := p.FDs.Get(lst); l != nil && l.L4 != L4Unknown {
 			f.L4 = l.L4
 		}
@@ -737,11 +773,11 @@ func (t *Table) accept(p *Process, ev *event.Event) {
 }
 
 func (t *Table) bind(p *Process, ev *event.Event) {
-	fdn, ok := ev.Int("fd")
+	fdn, ok := ev.IntOf(event.KeyFD)
 	if !ok {
 		return
 	}
-	sa, _ := ev.Arg("addr")
+	sa, _ := ev.ArgOf(event.KeyAddr)
 	s, ok := sa.SockAddr()
 	if !ok {
 		return

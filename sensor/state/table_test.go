@@ -290,3 +290,26 @@ func FuzzContainerIDFromCgroup(f *testing.F) {
 		}
 	})
 }
+
+// A duplicated descriptor is its own copy: closing the original, and the
+// recycling of the original's memory for a new open, leave it unchanged.
+func TestDupSurvivesClose(t *testing.T) {
+	tb := newTable()
+	tb.Update(mk(t, event.TypeOpenat, 60, 1, 3, map[string]any{"dirfd": int64(-100), "name": "/etc/hosts", "flags": int64(event.OpenRead)}))
+	tb.Update(mk(t, event.TypeDup, 60, 1, 4, map[string]any{"oldfd": int64(3)}))
+	tb.Update(mk(t, event.TypeFcntl, 60, 1, 7, map[string]any{"fd": int64(3), "cmd": int64(1030)}))
+	tb.Update(mk(t, event.TypeClose, 60, 1, 0, map[string]any{"fd": int64(3)}))
+	for i := 0; i < 3; i++ {
+		tb.Update(mk(t, event.TypeOpenat, 60, 1, 3, map[string]any{"dirfd": int64(-100), "name": "/etc/passwd", "flags": int64(event.OpenRead)}))
+		tb.Update(mk(t, event.TypeClose, 60, 1, 0, map[string]any{"fd": int64(3)}))
+	}
+	p := tb.Get(60)
+	for _, n := range []int64{4, 7} {
+		if f := p.FDs.Get(n); f == nil || f.Name != "/etc/hosts" || f.Num != n {
+			t.Errorf("fd %d after the original's close: %+v", n, f)
+		}
+	}
+	if p.FDs.Len() != 3 { // 4, 7 and the last /etc/passwd until its pending close applies
+		t.Errorf("%d fds open", p.FDs.Len())
+	}
+}

@@ -46,10 +46,9 @@ type Event struct {
 	// StartTS is the capture start, for evt.reltime.
 	StartTS int64
 
-	fd      *state.FD
-	fdDone  bool
-	tmpFD   state.FD
-	argBufs [4][]byte
+	fd     *state.FD
+	fdDone bool
+	tmpFD  state.FD
 }
 
 // Set points e at a new event. p is the process state.Table.Update
@@ -62,13 +61,14 @@ func (e *Event) Set(ev *event.Event, p *state.Process) {
 // EventType implements fields.Event.
 func (e *Event) EventType() int { return TypeIndex(e.Ev.Type) }
 
-// fdArgName names the argument holding the fd an event acts on, for
-// events that take an fd (the others act on the fd they return).
-var fdArgName = [event.NumTypes]string{
-	event.TypeClose: "fd", event.TypeConnect: "fd", event.TypeBind: "fd", event.TypeListen: "fd",
-	event.TypeSendto: "fd", event.TypeSendmsg: "fd", event.TypeRecvfrom: "fd", event.TypeRecvmsg: "fd",
-	event.TypeFchmod: "fd", event.TypeFchdir: "fd", event.TypeFinitModule: "fd", event.TypeSetns: "fd",
-	event.TypeFcntl: "fd",
+// fdArg is the argument holding the fd an event acts on, for events that
+// take an fd (the others act on the fd they return).
+var fdArg = [event.NumTypes]*event.ArgKey{
+	event.TypeClose: event.KeyFD, event.TypeConnect: event.KeyFD, event.TypeBind: event.KeyFD,
+	event.TypeListen: event.KeyFD, event.TypeSendto: event.KeyFD, event.TypeSendmsg: event.KeyFD,
+	event.TypeRecvfrom: event.KeyFD, event.TypeRecvmsg: event.KeyFD, event.TypeFchmod: event.KeyFD,
+	event.TypeFchdir: event.KeyFD, event.TypeFinitModule: event.KeyFD, event.TypeSetns: event.KeyFD,
+	event.TypeFcntl: event.KeyFD,
 }
 
 // FD returns the file descriptor the event acts on: the fd argument, or
@@ -84,8 +84,11 @@ func (e *Event) FD() *state.FD {
 	if e.Proc == nil {
 		return nil
 	}
-	if n := fdArgName[ev.Type]; n != "" {
-		if num, ok := ev.Int(n); ok {
+	if ev.Type >= event.NumTypes {
+		return nil
+	}
+	if k := fdArg[ev.Type]; k != nil {
+		if num, ok := ev.IntOf(k); ok {
 			e.fd = e.Proc.FDs.Get(num)
 		}
 		return e.fd
@@ -96,14 +99,7 @@ func (e *Event) FD() *state.FD {
 			e.fd = e.Proc.FDs.Get(ev.Res)
 		}
 		if e.fd == nil {
-			raw, _ := ev.Bytes("name")
-			dir := ""
-			if ev.Type == event.TypeOpenat || ev.Type == event.TypeOpenat2 {
-				dir = "dirfd"
-			}
-			flags, _ := ev.OpenFlags()
-			e.tmpFD = state.FD{Num: -1, Type: state.FDFile, NameRaw: string(raw), Flags: flags,
-				Name: e.State.ResolvePath(e.Proc, ev, dir, raw)}
+			e.State.FailedOpenFD(&e.tmpFD, e.Proc, ev)
 			e.fd = &e.tmpFD
 		}
 	case event.TypeSocket, event.TypeAccept, event.TypeAccept4, event.TypeDup, event.TypeDup2, event.TypeDup3,

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/sakersec/saker/sensor/event"
 	"github.com/sakersec/saker/sensor/fields"
@@ -194,7 +195,7 @@ var simple = map[string]getter{
 	"evt.is_open_write": func(e *Event, v *fields.Value) bool { return boolean(e.Ev.IsOpenWrite(), v) },
 	"evt.is_open_exec": func(e *Event, v *fields.Value) bool {
 		f, ok := e.Ev.OpenFlags()
-		m, _ := e.Ev.Int("mode")
+		m, _ := e.Ev.IntOf(event.KeyMode)
 		return boolean(ok && f&event.OpenCreat != 0 && m&0o111 != 0, v)
 	},
 	"evt.is_open_create": func(e *Event, v *fields.Value) bool {
@@ -355,7 +356,7 @@ var simple = map[string]getter{
 	"thread.tid":    func(e *Event, v *fields.Value) bool { return i64(e.Ev.TID, v) },
 	"thread.ismain": func(e *Event, v *fields.Value) bool { return boolean(e.Ev.TID == e.Ev.PID, v) },
 	"thread.vtid": func(e *Event, v *fields.Value) bool {
-		if vt, ok := e.Ev.Int("vtid"); ok {
+		if vt, ok := e.Ev.IntOf(event.KeyVtid); ok {
 			return i64(vt, v)
 		}
 		return i64(e.Ev.TID, v)
@@ -734,8 +735,8 @@ func sortStrings(s []string) {
 }
 
 func typeIs(ref fields.Ref) (fields.Extractor, error) {
-	want := ref.Arg
-	return extractor(func(e *Event, v *fields.Value) bool { return boolean(e.Ev.Type.String() == want, v) }), nil
+	want, known := event.ParseType(ref.Arg)
+	return extractor(func(e *Event, v *fields.Value) bool { return boolean(known && e.Ev.Type == want, v) }), nil
 }
 
 func procEnv(ref fields.Ref) (fields.Extractor, error) {
@@ -823,71 +824,156 @@ var dirArgs = map[event.Type]map[string]string{
 // text, not a path of the caller.
 var unresolved = map[string]bool{"target": true, "exe": true}
 
+// argPlan is where an extractor finds its argument in one event type,
+// resolved when the field is compiled so that extraction compares no
+// names.
+type argPlan struct {
+	idx     int           // schema index; -1 when the type lacks the argument
+	resolve bool          // a path shown absolute (made so against dir)
+	dir     *event.ArgKey // the dirfd a relative path is resolved against; nil for the cwd
+}
+
+// planArg returns the plan of the argument at schema index idx of t.
+func planArg(t event.Type, idx int) argPlan {
+	s := event.Schema(t)
+	if idx < 0 || idx >= len(s) {
+		return argPlan{idx: -1}
+	}
+	ai := s[idx]
+	pl := argPlan{idx: idx, resolve: ai.Kind == event.KindPath && !unresolved[ai.Name]}
+	if d, ok := dirArgs[t][ai.Name]; ok {
+		pl.dir = event.KeyOf(d)
+	}
+	return pl
+}
+
+// firstArg plans, for every type, the first of names the type has.
+func firstArg(names ...string) *[event.NumTypes]argPlan {
+	var plans [event.NumTypes]argPlan
+	for t := range plans {
+		plans[t] = argPlan{idx: -1}
+		for _, n := range names {
+			if i := event.ArgIndex(event.Type(t), n); i >= 0 {
+				plans[t] = planArg(event.Type(t), i)
+				break
+			}
+		}
+	}
+	return &plans
+}
+
+// at returns the argument of ev that plans names.
+func at(plans *[event.NumTypes]argPlan, ev *event.Event) (*argPlan, event.Arg) {
+	if ev.Type >= event.NumTypes {
+		return nil, event.Arg{}
+	}
+	pl := &plans[ev.Type]
+	if pl.idx < 0 {
+		return nil, event.Arg{}
+	}
+	return pl, ev.ArgAt(pl.idx)
+}
+
+// strBytes sets v.Str to a copy of b kept in v.Bytes, which a string field
+// does not otherwise use: the copy is reused from event to event, so it
+// costs no allocation once grown. v.Str is valid until the next
+// extraction into v.
+func strBytes(b []byte, v *fields.Value) bool {
+	v.Bytes = append(v.Bytes[:0], b...)
+	v.Str = bytesString(v.Bytes)
+	return true
+}
+
+// bytesString views b as a string without copying.
+func bytesString(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(unsafe.SliceData(b), len(b))
+}
+
 // evtArg serves evt.arg.NAME / evt.arg[N] (rendered as Falco does, paths
 // made absolute) and evt.rawarg.NAME (raw numbers, paths as passed).
 func evtArg(raw bool) builder {
 	return func(ref fields.Ref) (fields.Extractor, error) {
 		name := ref.Arg
 		idx, err := strconv.Atoi(name)
-		byIndex := err == nil
-		return extractor(func(e *Event, v *fields.Value) bool {
-			var a event.Arg
-			if byIndex {
-				a = e.Ev.ArgAt(idx)
+		plans := new([event.NumTypes]argPlan)
+		for t := range plans {
+			if err == nil {
+				plans[t] = planArg(event.Type(t), idx)
 			} else {
-				a, _ = e.Ev.Arg(name)
+				plans[t] = planArg(event.Type(t), event.ArgIndex(event.Type(t), name))
 			}
+		}
+		return extractor(func(e *Event, v *fields.Value) bool {
+			pl, a := at(plans, e.Ev)
 			if !a.Valid() {
 				return false
 			}
-			if a.Info.Kind == event.KindPath && !raw && !unresolved[a.Info.Name] && len(a.Raw) > 0 && a.Raw[0] != '/' && e.Proc != nil {
-				return str(e.State.ResolvePath(e.Proc, e.Ev, dirArgs[e.Ev.Type][a.Info.Name], a.Raw), v)
+			if pl.resolve && !raw && len(a.Raw) > 0 && a.Raw[0] != '/' && e.Proc != nil {
+				return str(e.State.ResolvePath(e.Proc, e.Ev, pl.dir, a.Raw), v)
 			}
 			if raw && a.IsScalar() {
-				return str(strconv.FormatInt(a.Int(), 10), v)
+				v.Bytes = strconv.AppendInt(v.Bytes[:0], a.Int(), 10)
+			} else {
+				v.Bytes = a.AppendValue(v.Bytes[:0])
 			}
-			return str(string(a.AppendValue(nil)), v)
+			v.Str = bytesString(v.Bytes)
+			return true
 		}), nil
 	}
 }
 
+var absPathArgs = []string{"name", "path", "pathname", "filename", "oldpath", "newpath", "linkpath"}
+
 func abspath(ref fields.Ref) (fields.Extractor, error) {
-	return extractor(func(e *Event, v *fields.Value) bool {
-		for _, n := range []string{"name", "path", "pathname", "filename", "oldpath", "newpath", "linkpath"} {
-			if ref.HasArg && ref.Arg != n {
-				continue
+	names := absPathArgs
+	if ref.HasArg {
+		names = nil
+		for _, n := range absPathArgs {
+			if n == ref.Arg {
+				names = []string{n}
 			}
-			b, ok := e.Ev.Bytes(n)
-			if !ok || e.Proc == nil {
-				continue
-			}
-			return nonEmpty(e.State.ResolvePath(e.Proc, e.Ev, dirArgs[e.Ev.Type][n], b), v)
 		}
-		return false
+	}
+	plans := firstArg(names...)
+	return extractor(func(e *Event, v *fields.Value) bool {
+		pl, a := at(plans, e.Ev)
+		if !a.Valid() || e.Proc == nil {
+			return false
+		}
+		return nonEmpty(e.State.ResolvePath(e.Proc, e.Ev, pl.dir, a.Raw), v)
 	}), nil
 }
 
+// fsPathTypes are the events fs.path.* apply to.
+var fsPathTypes = func() (m [event.NumTypes]bool) {
+	for _, t := range []event.Type{event.TypeOpen, event.TypeOpenat, event.TypeOpenat2, event.TypeCreat, event.TypeMkdir,
+		event.TypeMkdirat, event.TypeRmdir, event.TypeUnlink, event.TypeUnlinkat, event.TypeChmod, event.TypeFchmodat,
+		event.TypeLink, event.TypeLinkat, event.TypeSymlink, event.TypeSymlinkat, event.TypeRename,
+		event.TypeRenameat, event.TypeRenameat2} {
+		m[t] = true
+	}
+	return m
+}()
+
 func fsPath(raw bool, names ...string) getter {
+	plans := firstArg(names...)
+	for t := range plans {
+		if !fsPathTypes[t] {
+			plans[t] = argPlan{idx: -1}
+		}
+	}
 	return func(e *Event, v *fields.Value) bool {
-		switch e.Ev.Type {
-		case event.TypeOpen, event.TypeOpenat, event.TypeOpenat2, event.TypeCreat, event.TypeMkdir, event.TypeMkdirat,
-			event.TypeRmdir, event.TypeUnlink, event.TypeUnlinkat, event.TypeChmod, event.TypeFchmodat,
-			event.TypeLink, event.TypeLinkat, event.TypeSymlink, event.TypeSymlinkat, event.TypeRename,
-			event.TypeRenameat, event.TypeRenameat2:
-		default:
+		pl, a := at(plans, e.Ev)
+		if !a.Valid() {
 			return false
 		}
-		for _, n := range names {
-			b, ok := e.Ev.Bytes(n)
-			if !ok {
-				continue
-			}
-			if raw || n == "target" || e.Proc == nil {
-				return str(string(b), v)
-			}
-			return nonEmpty(e.State.ResolvePath(e.Proc, e.Ev, dirArgs[e.Ev.Type][n], b), v)
+		if raw || !pl.resolve || e.Proc == nil {
+			return strBytes(a.Raw, v)
 		}
-		return false
+		return nonEmpty(e.State.ResolvePath(e.Proc, e.Ev, pl.dir, a.Raw), v)
 	}
 }
 

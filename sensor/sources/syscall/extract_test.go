@@ -244,3 +244,43 @@ func TestContainerFields(t *testing.T) {
 		"container.label[io.kubernetes.pod.name]": "web-0",
 	})
 }
+
+// Arguments by name and by position, paths made absolute against the
+// right directory (a dirfd or the cwd), raw forms as passed.
+func TestArgumentFields(t *testing.T) {
+	h := newHarness(t)
+	h.apply(mk(t, event.TypeExecve, 50, 1, 0, map[string]any{"exe": "app", "cwd": "/srv"}), "app")
+	h.apply(mk(t, event.TypeOpenat, 50, 1, 5, map[string]any{"dirfd": int64(-100), "name": "data", "flags": int64(event.OpenRead | event.OpenDirectory)}), "app")
+	h.expect(map[string]any{"fd.name": "/srv/data", "fd.type": "directory"})
+
+	h.apply(mk(t, event.TypeOpenat, 50, 1, 6, map[string]any{"dirfd": int64(5), "name": "logs/../a.log", "flags": int64(event.OpenWrite | event.OpenCreat), "mode": int64(0o755)}), "app")
+	h.expect(map[string]any{
+		"fd.name": "/srv/data/a.log", "fd.nameraw": "logs/../a.log", "evt.arg.name": "/srv/data/a.log", "evt.arg[2]": "/srv/data/a.log",
+		"evt.arg[name]": "/srv/data/a.log", "evt.rawarg.name": "logs/../a.log", "evt.abspath": "/srv/data/a.log",
+		"evt.abspath[name]": "/srv/data/a.log", "evt.abspath[path]": "<NA>", "fs.path.name": "/srv/data/a.log",
+		"fs.path.nameraw": "logs/../a.log", "fs.path.source": "<NA>", "evt.arg.dirfd": "5", "evt.rawarg.dirfd": "5",
+		"evt.arg[1]": "5", "evt.arg.fd": "6", "evt.arg[0]": "6", "evt.arg.mode": "0755", "evt.rawarg.mode": "493",
+		"evt.arg.flags": "O_CREAT|O_WRONLY", "evt.arg.nosuch": "<NA>", "evt.arg[7]": "<NA>", "evt.arg[99]": "<NA>",
+		"evt.is_open_exec": true, "evt.is_open_write": true, "evt.type.is[openat]": true, "evt.type.is[open]": false,
+		"evt.type.is[nosuch]": false,
+	})
+
+	// A failed relative open still names its file, from the cwd.
+	h.apply(mk(t, event.TypeOpen, 50, 1, -2, map[string]any{"name": "./missing/../conf", "flags": int64(event.OpenRead)}), "app")
+	h.expect(map[string]any{"fd.name": "/srv/conf", "fd.nameraw": "./missing/../conf", "fd.num": int64(-1), "fd.type": "file", "evt.abspath": "/srv/conf"})
+
+	// A symlink's target is text: never resolved.
+	h.apply(mk(t, event.TypeSymlinkat, 50, 1, 0, map[string]any{"target": "../x", "linkdirfd": int64(5), "linkpath": "l"}), "app")
+	h.expect(map[string]any{
+		"evt.arg.target": "../x", "fs.path.source": "../x", "fs.path.sourceraw": "../x", "evt.arg.linkpath": "/srv/data/l",
+		"fs.path.target": "/srv/data/l", "fs.path.targetraw": "l", "evt.abspath": "/srv/data/l", "evt.abspath[linkpath]": "/srv/data/l",
+	})
+	h.apply(mk(t, event.TypeUnlinkat, 50, 1, 0, map[string]any{"dirfd": int64(5), "name": "a.log"}), "app")
+	h.expect(map[string]any{"fs.path.name": "/srv/data/a.log", "evt.arg.name": "/srv/data/a.log", "evt.rawarg.name": "a.log"})
+
+	// Types fs.path does not apply to have no value.
+	h.apply(mk(t, event.TypeChdir, 50, 1, 0, map[string]any{"path": "data"}), "app")
+	h.expect(map[string]any{"fs.path.name": "<NA>", "proc.cwd": "/srv/data/", "thread.vtid": int64(50)})
+	h.apply(mk(t, event.TypeClose, 50, 1, 0, map[string]any{"fd": int64(6)}), "app")
+	h.expect(map[string]any{"fs.path.name": "<NA>", "fd.name": "/srv/data/a.log", "evt.arg.fd": "6", "evt.abspath": "<NA>"})
+}
