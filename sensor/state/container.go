@@ -3,13 +3,11 @@ package state
 import (
 	"bytes"
 	"context"
-	"encoding/json"
-	"fmt"
 	"log/slog"
-	"net"
-	"net/http"
+	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -139,11 +137,15 @@ type Container struct {
 	// images pulled by digest.
 	ImageRepository, ImageTag, ImageDigest string
 	Labels                                 map[string]string
-	Privileged                             bool
-	HostNetwork, HostPID, HostIPC          bool
-	StartTS                                int64
-	IP                                     string
-	Mounts                                 []Mount
+	// PodLabels are the Kubernetes pod's labels (the CRI pod sandbox's).
+	PodLabels map[string]string
+	// SandboxID is the pod sandbox a CRI container runs in.
+	SandboxID                     string
+	Privileged                    bool
+	HostNetwork, HostPID, HostIPC bool
+	StartTS                       int64
+	IP                            string
+	Mounts                        []Mount
 	// Resolved is true once the runtime answered (or definitively failed).
 	Resolved bool
 }
@@ -163,174 +165,269 @@ func (c *Container) PodNamespace() string { return c.Labels["io.kubernetes.pod.n
 // PodUID is k8s.pod.uid.
 func (c *Container) PodUID() string { return c.Labels["io.kubernetes.pod.uid"] }
 
-// ContainersOptions configure a [Containers].
+// ContainersOptions configure a [Containers]. The zero value asks every
+// runtime on its default sockets.
 type ContainersOptions struct {
-	// DockerSocket is the Docker Engine API socket (default
-	// /var/run/docker.sock); a missing socket disables lookups.
+	// DockerSocket, when set, replaces Docker.Sockets (sakerctl run
+	// --docker-socket).
 	DockerSocket string
-	Logger       *slog.Logger
+	// Docker, Podman and CRI say whether each runtime's API is asked and
+	// on which sockets. Podman is asked through its Docker-compatible API.
+	Docker, Podman, CRI EngineOptions
+	// HostRoots are tried, in order, as prefixes of a socket path that
+	// does not exist as given: the host's root seen from a container.
+	// Nil means $HOST_ROOT (when set) then /proc/1/root.
+	HostRoots []string
+	// Timeout bounds one lookup (default 5s, as Falco's CRI client).
+	Timeout time.Duration
+	// MaxContainers bounds the cache (default 4096); containers no event
+	// asked about since the last sweep are evicted first.
+	MaxContainers int
+	// LabelMaxLen drops labels whose value is longer (Falco's
+	// label_max_len; 0 means 100, negative keeps every label).
+	LabelMaxLen int
+	Logger      *slog.Logger
 }
 
+// EngineOptions configure one container runtime API.
+type EngineOptions struct {
+	// Disabled skips this runtime.
+	Disabled bool
+	// Sockets replace the runtime's default sockets when not empty.
+	Sockets []string
+}
+
+// Default sockets, tried in order.
+var (
+	DefaultDockerSockets = []string{"/var/run/docker.sock"}
+	DefaultPodmanSockets = []string{"/run/podman/podman.sock"}
+	DefaultCRISockets    = []string{
+		"/run/containerd/containerd.sock", "/run/crio/crio.sock", "/var/run/containerd/containerd.sock",
+		"/var/run/crio/crio.sock", "/run/k3s/containerd/containerd.sock",
+	}
+)
+
+const (
+	defaultMaxContainers = 4096
+	defaultLabelMaxLen   = 100
+	// lookupWorkers bound the lookups in flight, so that one slow runtime
+	// does not hold up the containers behind it.
+	lookupWorkers = 4
+)
+
+// retryAfter is how long a container whose runtime could not be reached
+// waits before it is asked again.
+var retryAfter = 10 * time.Second
+
 // Containers caches container metadata, fetched in the background from the
-// Docker Engine API so that the event path never waits on the runtime. It
-// is safe for concurrent use.
+// container runtimes (Docker Engine API, Podman's Docker-compatible API,
+// the Kubernetes CRI API of containerd and CRI-O) so that the event path
+// never waits on a runtime. It is safe for concurrent use.
 type Containers struct {
 	o       ContainersOptions
 	mu      sync.RWMutex
-	m       map[string]*Container
-	queue   chan string
-	client  *http.Client
-	started bool
+	m       map[string]*ctrEntry
+	queue   chan lookup
+	sources *sources
 }
+
+// ctrEntry is one cache slot. ct is replaced whole under mu; used is set
+// by readers under the read lock.
+type ctrEntry struct {
+	ct   *Container
+	used atomic.Bool
+	// retry is when a lookup that could not reach a runtime may run
+	// again (unix nanoseconds; 0: never).
+	retry int64
+}
+
+type lookup struct{ id, runtime string }
 
 // NewContainers returns an empty cache; Run starts fetching.
 func NewContainers(o ContainersOptions) *Containers {
-	if o.DockerSocket == "" {
-		o.DockerSocket = "/var/run/docker.sock"
-	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	sock := o.DockerSocket
-	tr := &http.Transport{
-		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-			var d net.Dialer
-			return d.DialContext(ctx, "unix", sock)
-		},
-		MaxIdleConns: 2,
+	if o.DockerSocket != "" {
+		o.Docker.Sockets = []string{o.DockerSocket}
 	}
-	return &Containers{o: o, m: map[string]*Container{}, queue: make(chan string, 256), client: &http.Client{Transport: tr, Timeout: 5 * time.Second}}
+	if o.Timeout <= 0 {
+		o.Timeout = 5 * time.Second
+	}
+	if o.MaxContainers <= 0 {
+		o.MaxContainers = defaultMaxContainers
+	}
+	if o.LabelMaxLen == 0 {
+		o.LabelMaxLen = defaultLabelMaxLen
+	}
+	if o.HostRoots == nil {
+		if r := os.Getenv("HOST_ROOT"); r != "" && r != "/" {
+			o.HostRoots = append(o.HostRoots, r)
+		}
+		o.HostRoots = append(o.HostRoots, "/proc/1/root")
+	}
+	return &Containers{o: o, m: map[string]*ctrEntry{}, queue: make(chan lookup, 256), sources: newSources(o)}
 }
 
 // Observe records a container id seen in a cgroup path and queues a
 // metadata fetch the first time. It never blocks.
-func (c *Containers) Observe(id string) {
+func (c *Containers) Observe(id string) { c.ObserveRuntime(id, "") }
+
+// ObserveRuntime is Observe with the runtime the cgroup path names
+// ([ContainerIDFromCgroup]): that runtime's API is asked first, and the
+// container's type is known before its metadata arrives.
+func (c *Containers) ObserveRuntime(id, runtime string) {
 	c.mu.RLock()
-	_, ok := c.m[id]
+	e, ok := c.m[id]
+	again := ok && e.retry != 0 && time.Now().UnixNano() >= e.retry
 	c.mu.RUnlock()
-	if ok {
+	if ok && !again {
 		return
 	}
 	c.mu.Lock()
-	if _, ok := c.m[id]; !ok {
-		c.m[id] = &Container{ID: id}
-		select {
-		case c.queue <- id:
-		default: // a fetch storm: the id is retried on a later sighting
+	defer c.mu.Unlock()
+	if e, ok := c.m[id]; ok {
+		if e.retry == 0 || time.Now().UnixNano() < e.retry {
+			return
+		}
+		e.retry = 0 // asked again below
+	} else {
+		if len(c.m) >= c.o.MaxContainers {
+			c.evictLocked()
+		}
+		c.m[id] = &ctrEntry{ct: &Container{ID: id, Type: runtime}}
+	}
+	select {
+	case c.queue <- lookup{id, runtime}:
+	default: // a lookup storm: the id is retried on a later sighting
+		delete(c.m, id)
+	}
+}
+
+// evictLocked makes room: entries no reader used since the last sweep go
+// first (exited containers), then, if that freed too little, any.
+func (c *Containers) evictLocked() {
+	target := c.o.MaxContainers - c.o.MaxContainers/8 - 1
+	for id, e := range c.m {
+		if !e.used.Swap(false) {
 			delete(c.m, id)
 		}
 	}
-	c.mu.Unlock()
+	for id := range c.m {
+		if len(c.m) <= target {
+			break
+		}
+		delete(c.m, id)
+	}
 }
 
 // Get returns the container's metadata (possibly not yet resolved), or nil.
-// The returned value is not modified after it is published.
+// The returned value is not modified after it is published. A container
+// evicted from the cache is looked up again.
 func (c *Containers) Get(id string) *Container {
 	c.mu.RLock()
+	e := c.m[id]
+	if e != nil {
+		if !e.used.Load() {
+			e.used.Store(true)
+		}
+		ct := e.ct
+		c.mu.RUnlock()
+		return ct
+	}
+	c.mu.RUnlock()
+	if id != "" {
+		c.Observe(id)
+	}
+	return nil
+}
+
+// Len returns the number of cached containers.
+func (c *Containers) Len() int {
+	c.mu.RLock()
 	defer c.mu.RUnlock()
-	return c.m[id]
+	return len(c.m)
 }
 
 // Set stores metadata (tests and other runtimes).
 func (c *Containers) Set(ct *Container) {
 	c.mu.Lock()
-	c.m[ct.ID] = ct
+	c.setLocked(ct.ID, ct, 0)
 	c.mu.Unlock()
+}
+
+func (c *Containers) setLocked(key string, ct *Container, retry int64) {
+	if e, ok := c.m[key]; ok {
+		e.ct, e.retry = ct, retry
+		return
+	}
+	if len(c.m) >= c.o.MaxContainers {
+		c.evictLocked()
+	}
+	c.m[key] = &ctrEntry{ct: ct, retry: retry}
 }
 
 // Run fetches queued containers until ctx ends.
 func (c *Containers) Run(ctx context.Context) {
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case id := <-c.queue:
-			ct, err := c.inspectDocker(ctx, id)
-			if err != nil {
-				c.o.Logger.Debug("container metadata unavailable", "id", id[:12], "err", err)
-				ct = &Container{ID: id}
+	c.sources.probeAll(ctx)
+	var wg sync.WaitGroup
+	for range lookupWorkers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case l := <-c.queue:
+					c.resolve(ctx, l)
+				}
 			}
-			ct.Resolved = true
-			if ct.Type == "" {
-				ct.Type = RuntimeDocker
-			}
-			c.Set(ct)
-			if ct.ID != id {
-				// Asked by a prefix (a truncated cgroup path): answer
-				// under both keys.
-				c.mu.Lock()
-				c.m[id] = ct
-				c.mu.Unlock()
-			}
-		}
+		}()
 	}
+	wg.Wait()
+	c.sources.close()
 }
 
-type dockerInspect struct {
-	ID      string `json:"Id"`
-	Name    string `json:"Name"`
-	Image   string `json:"Image"`
-	Created string `json:"Created"`
-	State   struct {
-		StartedAt string `json:"StartedAt"`
-	} `json:"State"`
-	Config struct {
-		Image  string            `json:"Image"`
-		Labels map[string]string `json:"Labels"`
-	} `json:"Config"`
-	HostConfig struct {
-		Privileged  bool   `json:"Privileged"`
-		NetworkMode string `json:"NetworkMode"`
-		PidMode     string `json:"PidMode"`
-		IpcMode     string `json:"IpcMode"`
-	} `json:"HostConfig"`
-	NetworkSettings struct {
-		IPAddress string `json:"IPAddress"`
-	} `json:"NetworkSettings"`
-	Mounts []struct {
-		Source      string `json:"Source"`
-		Destination string `json:"Destination"`
-		Mode        string `json:"Mode"`
-		RW          bool   `json:"RW"`
-		Propagation string `json:"Propagation"`
-	} `json:"Mounts"`
+func (c *Containers) resolve(ctx context.Context, l lookup) {
+	ct, reachable := c.sources.inspect(ctx, l.id, l.runtime)
+	var retry int64
+	switch {
+	case ct != nil:
+	case !reachable && ctx.Err() == nil:
+		// A runtime that should know could not be asked: stay
+		// unresolved and ask again on a later sighting.
+		ct = &Container{ID: l.id, Type: l.runtime}
+		retry = time.Now().Add(retryAfter).UnixNano()
+	default:
+		ct = &Container{ID: l.id, Type: l.runtime, Resolved: true}
+	}
+	if ct.Resolved && ct.Type == "" {
+		ct.Type = l.runtime
+	}
+	ct.Labels = capLabels(ct.Labels, c.o.LabelMaxLen)
+	ct.PodLabels = capLabels(ct.PodLabels, c.o.LabelMaxLen)
+	c.mu.Lock()
+	c.setLocked(l.id, ct, retry)
+	if ct.ID != l.id {
+		// Asked by a prefix (a truncated cgroup path): answer under
+		// both keys.
+		c.setLocked(ct.ID, ct, retry)
+	}
+	c.mu.Unlock()
 }
 
-func (c *Containers) inspectDocker(ctx context.Context, id string) (*Container, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://docker/containers/"+id+"/json", nil)
-	if err != nil {
-		return nil, err
+// capLabels drops labels longer than max, as Falco does.
+func capLabels(m map[string]string, max int) map[string]string {
+	if max < 0 {
+		return m
 	}
-	resp, err := c.client.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("docker inspect %s: %s", id[:12], resp.Status)
-	}
-	var d dockerInspect
-	if err := json.NewDecoder(resp.Body).Decode(&d); err != nil {
-		return nil, fmt.Errorf("docker inspect %s: %w", id[:12], err)
-	}
-	ct := &Container{
-		ID: id, Type: RuntimeDocker, Name: strings.TrimPrefix(d.Name, "/"), Image: d.Config.Image, ImageID: strings.TrimPrefix(d.Image, "sha256:"),
-		Labels: d.Config.Labels, Privileged: d.HostConfig.Privileged, HostNetwork: d.HostConfig.NetworkMode == "host",
-		HostPID: d.HostConfig.PidMode == "host", HostIPC: d.HostConfig.IpcMode == "host", IP: d.NetworkSettings.IPAddress,
-	}
-	ct.ImageRepository, ct.ImageTag, ct.ImageDigest = SplitImage(d.Config.Image)
-	if ts, err := time.Parse(time.RFC3339Nano, d.State.StartedAt); err == nil && ts.Year() > 1 {
-		ct.StartTS = ts.UnixNano()
-	}
-	for _, m := range d.Mounts {
-		ct.Mounts = append(ct.Mounts, Mount{Source: m.Source, Dest: m.Destination, Mode: m.Mode, RW: m.RW, Propagation: m.Propagation})
-	}
-	if _, ok := ct.Labels["io.kubernetes.pod.name"]; ok {
-		if ct.Labels["io.kubernetes.container.name"] != "" {
-			ct.Name = ct.Labels["io.kubernetes.container.name"]
+	for k, v := range m {
+		if len(v) > max {
+			delete(m, k)
 		}
 	}
-	return ct, nil
+	return m
 }
 
 // SplitImage splits "registry:5000/repo/name:tag@sha256:..." into
