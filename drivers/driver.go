@@ -59,7 +59,12 @@ type LoadOptions struct {
 	// Mode forces a program kind; empty picks tp_btf and falls back to
 	// raw_tracepoint when tp_btf programs fail to load or attach.
 	Mode Mode
-	// Logger receives the fallback decision; nil means slog.Default().
+	// GenericSysEnter hooks every syscall's entry (sys_enter) instead of
+	// the syscalls:sys_enter_* tracepoints of the few syscalls that need
+	// entry state (execs and clones). Load uses it by itself when those
+	// tracepoints are unavailable (no tracefs); forcing it is for tests.
+	GenericSysEnter bool
+	// Logger receives the fallback decisions; nil means slog.Default().
 	Logger *slog.Logger
 }
 
@@ -110,28 +115,86 @@ type hook struct {
 	prog *ebpf.Program
 }
 
-func (p *btfPrograms) hooks() []hook {
-	return []hook{{"sys_enter", p.SysEnter}, {"sys_exit", p.SysExit}, {"sched_process_exec", p.SchedExec},
-		{"sched_process_fork", p.SchedFork}, {"sched_process_exit", p.SchedExit}}
+// programs are one kind's programs: the hooks attached in that kind's way,
+// the generic sys_enter hook (the fallback for entry state) and the
+// syscalls:sys_enter_* program.
+type programs struct {
+	hooks    []hook
+	sysEnter *ebpf.Program
+	entry    *ebpf.Program
 }
 
-func (p *rawPrograms) hooks() []hook {
-	return []hook{{"sys_enter", p.SysEnter}, {"sys_exit", p.SysExit}, {"sched_process_exec", p.SchedExec},
-		{"sched_process_fork", p.SchedFork}, {"sched_process_exit", p.SchedExit}}
+func (p *programs) close() {
+	for _, prog := range append([]*ebpf.Program{p.sysEnter, p.entry}, hookPrograms(p.hooks)...) {
+		if prog != nil {
+			prog.Close()
+		}
+	}
 }
+
+func hookPrograms(hs []hook) []*ebpf.Program {
+	out := make([]*ebpf.Program, 0, len(hs))
+	for _, h := range hs {
+		out = append(out, h.prog)
+	}
+	return out
+}
+
+func (p *btfPrograms) programs() programs {
+	return programs{
+		hooks: []hook{{"sys_exit", p.SysExit}, {"sched_process_exec", p.SchedExec},
+			{"sched_process_fork", p.SchedFork}, {"sched_process_exit", p.SchedExit}},
+		sysEnter: p.SysEnter,
+	}
+}
+
+func (p *rawPrograms) programs() programs {
+	return programs{
+		hooks: []hook{{"sys_exit", p.SysExit}, {"sched_process_exec", p.SchedExec},
+			{"sched_process_fork", p.SchedFork}, {"sched_process_exit", p.SchedExit}},
+		sysEnter: p.SysEnter,
+	}
+}
+
+// entryProgram is the program for the syscalls:sys_enter_* tracepoints.
+// Objects built before it existed lack it; they use the generic hook.
+type entryProgram struct {
+	Entry *ebpf.Program `ebpf:"tp_sys_enter"`
+}
+
+// entryTracepoints are the syscalls whose entry the driver must see (see
+// needs_entry in bpf/saker.bpf.c). Architectures without fork and vfork
+// (arm64) lack their tracepoints; they are skipped.
+var entryTracepoints = []string{
+	"sys_enter_execve", "sys_enter_execveat", "sys_enter_clone", "sys_enter_clone3",
+	"sys_enter_fork", "sys_enter_vfork",
+}
+
+// EntryHook names how the driver sees syscall entries.
+type EntryHook string
+
+const (
+	// EntrySyscallTracepoints: syscalls:sys_enter_* of the execs and
+	// clones only; other syscalls pay nothing at entry.
+	EntrySyscallTracepoints EntryHook = "syscall tracepoints"
+	// EntryGeneric: the sys_enter hook, which runs for every syscall.
+	EntryGeneric EntryHook = "sys_enter"
+)
 
 // Driver is the loaded capture object. Methods are safe for concurrent use
 // except Close, which must come last.
 type Driver struct {
-	spec   *ebpf.CollectionSpec
-	maps   maps
-	progs  []hook
-	closer func()
-	links  []link.Link
-	mode   Mode
-	forced bool
-	table  *syscalls.Table
-	log    *slog.Logger
+	spec    *ebpf.CollectionSpec
+	maps    maps
+	progs   programs
+	links   []link.Link
+	mode    Mode
+	forced  bool
+	generic bool      // GenericSysEnter was asked for
+	entry   EntryHook // how the attached driver sees entries
+	active  []hook    // what is attached, for Stats
+	table   *syscalls.Table
+	log     *slog.Logger
 }
 
 // Load checks the host (see [Check]), loads the eBPF object and configures
@@ -158,7 +221,7 @@ func Load(opts LoadOptions) (*Driver, error) {
 	// Kernels before 5.11 charge BPF memory to RLIMIT_MEMLOCK.
 	_ = rlimit.RemoveMemlock()
 
-	d := &Driver{spec: spec, table: table, log: log, forced: opts.Mode != ""}
+	d := &Driver{spec: spec, table: table, log: log, forced: opts.Mode != "", generic: opts.GenericSysEnter}
 	if err := spec.LoadAndAssign(&d.maps, nil); err != nil {
 		return nil, loadError("maps", err)
 	}
@@ -280,13 +343,21 @@ func (d *Driver) loadPrograms(mode Mode) error {
 		if err := d.spec.LoadAndAssign(&p, opts); err != nil {
 			return loadError("tp_btf programs", err)
 		}
-		d.progs, d.closer = p.hooks(), func() { closeProgs(p.hooks()) }
+		d.progs = p.programs()
+		if err := d.loadEntry(opts); err != nil {
+			d.progs.close()
+			return err
+		}
 	case ModeRawTracepoint:
 		var p rawPrograms
 		if err := d.spec.LoadAndAssign(&p, opts); err != nil {
 			return loadError("raw_tracepoint programs", err)
 		}
-		d.progs, d.closer = p.hooks(), func() { closeProgs(p.hooks()) }
+		d.progs = p.programs()
+		if err := d.loadEntry(opts); err != nil {
+			d.progs.close()
+			return err
+		}
 	default:
 		return fmt.Errorf("mode %q: %w (want %s or %s)", mode, ErrBadOption, ModeTPBTF, ModeRawTracepoint)
 	}
@@ -294,12 +365,16 @@ func (d *Driver) loadPrograms(mode Mode) error {
 	return nil
 }
 
-func closeProgs(hs []hook) {
-	for _, h := range hs {
-		if h.prog != nil {
-			h.prog.Close()
-		}
+func (d *Driver) loadEntry(opts *ebpf.CollectionOptions) error {
+	if d.spec.Programs["tp_sys_enter"] == nil {
+		return nil
 	}
+	var p entryProgram
+	if err := d.spec.LoadAndAssign(&p, opts); err != nil {
+		return loadError("syscall entry program", err)
+	}
+	d.progs.entry = p.Entry
+	return nil
 }
 
 func loadError(what string, err error) error {
@@ -328,7 +403,7 @@ func (d *Driver) Attach() error {
 		return err
 	}
 	d.log.Info("tp_btf programs did not attach; using raw tracepoints", "err", err)
-	d.closer()
+	d.progs.close()
 	if err := d.loadPrograms(ModeRawTracepoint); err != nil {
 		return err
 	}
@@ -336,19 +411,92 @@ func (d *Driver) Attach() error {
 }
 
 func (d *Driver) attach() error {
-	for _, h := range d.progs {
-		var l link.Link
-		var err error
-		if d.mode == ModeTPBTF {
-			l, err = link.AttachTracing(link.TracingOptions{Program: h.prog, AttachType: ebpf.AttachTraceRawTp})
-		} else {
-			l, err = link.AttachRawTracepoint(link.RawTracepointOptions{Name: h.tp, Program: h.prog})
+	d.active = nil
+	for _, h := range d.progs.hooks {
+		if err := d.attachHook(h); err != nil {
+			d.detach()
+			return err
+		}
+	}
+	if !d.generic && d.progs.entry != nil {
+		err := d.attachEntryTracepoints()
+		if err == nil {
+			d.entry = EntrySyscallTracepoints
+			return nil
+		}
+		d.log.Info("syscall entry tracepoints unavailable; hooking every syscall's entry instead (a little more overhead per syscall)", "err", err)
+	}
+	if err := d.attachHook(hook{"sys_enter", d.progs.sysEnter}); err != nil {
+		d.detach()
+		return err
+	}
+	d.entry = EntryGeneric
+	return nil
+}
+
+func (d *Driver) attachHook(h hook) error {
+	var l link.Link
+	var err error
+	if d.mode == ModeTPBTF {
+		l, err = link.AttachTracing(link.TracingOptions{Program: h.prog, AttachType: ebpf.AttachTraceRawTp})
+	} else {
+		l, err = link.AttachRawTracepoint(link.RawTracepointOptions{Name: h.tp, Program: h.prog})
+	}
+	if err != nil {
+		return fmt.Errorf("attach %s to %s: %w: %v", d.mode, h.tp, ErrAttach, err)
+	}
+	d.links = append(d.links, l)
+	d.active = append(d.active, h)
+	return nil
+}
+
+// attachEntryTracepoints attaches the entry program to the syscalls that
+// need entry state. On failure nothing of it stays attached.
+func (d *Driver) attachEntryTracepoints() error {
+	if err := ensureTracefs(); err != nil {
+		return err
+	}
+	var links []link.Link
+	for _, name := range entryTracepoints {
+		l, err := link.Tracepoint("syscalls", name, d.progs.entry, nil)
+		if errors.Is(err, os.ErrNotExist) {
+			continue // not a syscall of this architecture
 		}
 		if err != nil {
-			d.detach()
-			return fmt.Errorf("attach %s to %s: %w: %v", d.mode, h.tp, ErrAttach, err)
+			for _, l := range links {
+				l.Close()
+			}
+			return fmt.Errorf("attach to syscalls:%s: %w", name, err)
 		}
-		d.links = append(d.links, l)
+		links = append(links, l)
+	}
+	if len(links) == 0 {
+		return fmt.Errorf("no syscalls:sys_enter_exec*/clone* tracepoint exists: %w", os.ErrNotExist)
+	}
+	d.links = append(d.links, links...)
+	d.active = append(d.active, hook{"syscalls:sys_enter_*", d.progs.entry})
+	return nil
+}
+
+// tracefsDirs are where the kernel's tracing file system is looked for
+// (the order of cilium/ebpf's lookup).
+var tracefsDirs = []string{"/sys/kernel/tracing", "/sys/kernel/debug/tracing"}
+
+// ensureTracefs mounts tracefs at /sys/kernel/tracing when it is mounted
+// nowhere (containers and minimal hosts): the syscall tracepoints' ids are
+// read from it. It must run before the first link.Tracepoint, which caches
+// the lookup.
+func ensureTracefs() error {
+	for _, dir := range tracefsDirs {
+		var st unix.Statfs_t
+		if unix.Statfs(dir, &st) == nil && (st.Type == unix.TRACEFS_MAGIC || st.Type == unix.DEBUGFS_MAGIC) {
+			if _, err := os.Stat(dir + "/events"); err == nil {
+				return nil
+			}
+		}
+	}
+	if err := unix.Mount("tracefs", tracefsDirs[0], "tracefs", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, ""); err != nil {
+		return fmt.Errorf("tracefs is not mounted and mounting it on %s failed: %w", tracefsDirs[0], err)
 	}
 	return nil
 }
@@ -358,7 +506,12 @@ func (d *Driver) detach() {
 		l.Close()
 	}
 	d.links = nil
+	d.entry = ""
 }
+
+// Entry says how the attached driver sees syscall entries ("" while
+// detached).
+func (d *Driver) Entry() EntryHook { return d.entry }
 
 // Detach stops capturing; Attach may start again.
 func (d *Driver) Detach() { d.detach() }
@@ -409,9 +562,7 @@ func (d *Driver) Drops() (uint64, error) {
 // Close detaches and frees the programs and maps.
 func (d *Driver) Close() error {
 	d.detach()
-	if d.closer != nil {
-		d.closer()
-	}
+	d.progs.close()
 	d.maps.close()
 	return nil
 }
@@ -425,10 +576,10 @@ type HookStats struct {
 	RunTime    time.Duration
 }
 
-// Stats returns per-hook run counts and times.
+// Stats returns per-hook run counts and times of the hooks attached last.
 func (d *Driver) Stats() ([]HookStats, error) {
-	out := make([]HookStats, 0, len(d.progs))
-	for _, h := range d.progs {
+	out := make([]HookStats, 0, len(d.active))
+	for _, h := range d.active {
 		st, err := h.prog.Stats()
 		if err != nil {
 			return nil, fmt.Errorf("stats of %s: %w", h.tp, err)

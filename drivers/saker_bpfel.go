@@ -32,6 +32,7 @@ const (
 	sakerProgRawSchedFork = "raw_sched_fork"
 	sakerProgRawSysEnter  = "raw_sys_enter"
 	sakerProgRawSysExit   = "raw_sys_exit"
+	sakerProgTpSysEnter   = "tp_sys_enter"
 	sakerVarArchArm64     = "arch_arm64"
 	sakerVarIgnoreTgid    = "ignore_tgid"
 	sakerVarWakeupBytes   = "wakeup_bytes"
@@ -89,6 +90,7 @@ type sakerProgramSpecs struct {
 	RawSchedFork *ebpf.ProgramSpec `ebpf:"raw_sched_fork"`
 	RawSysEnter  *ebpf.ProgramSpec `ebpf:"raw_sys_enter"`
 	RawSysExit   *ebpf.ProgramSpec `ebpf:"raw_sys_exit"`
+	TpSysEnter   *ebpf.ProgramSpec `ebpf:"tp_sys_enter"`
 }
 
 // sakerMapSpecs contains maps before they are loaded into the kernel.
@@ -174,6 +176,7 @@ type sakerPrograms struct {
 	RawSchedFork *ebpf.Program `ebpf:"raw_sched_fork"`
 	RawSysEnter  *ebpf.Program `ebpf:"raw_sys_enter"`
 	RawSysExit   *ebpf.Program `ebpf:"raw_sys_exit"`
+	TpSysEnter   *ebpf.Program `ebpf:"tp_sys_enter"`
 }
 
 func (p *sakerPrograms) Close() error {
@@ -188,6 +191,7 @@ func (p *sakerPrograms) Close() error {
 		p.RawSchedFork,
 		p.RawSysEnter,
 		p.RawSysExit,
+		p.TpSysEnter,
 	)
 }
 

@@ -1190,35 +1190,72 @@ static __noinline int build_exit(struct scratch *s, struct task_struct *t, struc
 
 /* ---- hooks ---- */
 
-static __always_inline int on_enter(struct pt_regs *regs, long id)
+/* Syscalls whose record needs what only sys_enter sees: execs (reported
+ * from sched_process_exec, after the new image replaced the registers, and
+ * an execveat must keep the number seen at entry) and clones (the child's
+ * side is reported from sched_process_fork, which must know the parent is
+ * in one). Every other syscall's arguments are still in the saved user
+ * registers at sys_exit, so sys_enter does nothing for them. */
+static __always_inline int needs_entry(__u16 type)
+{
+	switch (type) {
+	case T_EXECVE:
+	case T_EXECVEAT:
+	case T_CLONE:
+	case T_CLONE3:
+	case T_FORK:
+	case T_VFORK:
+		return 1;
+	}
+	return 0;
+}
+
+/* Saves the entry state of an exec or clone. */
+static __always_inline void save_entry(long id, __u16 type, __u64 a0, __u64 a1, __u64 a2, __u64 a3, __u64 a4, __u64 a5)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+	if (ignore_tgid && t->tgid == ignore_tgid)
+		return;
+	struct entry *e = bpf_task_storage_get(&entries, t, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!e)
+		return;
+	e->type = type;
+	e->nr = id;
+	e->args[0] = a0;
+	e->args[1] = a1;
+	e->args[2] = a2;
+	e->args[3] = a3;
+	e->args[4] = a4;
+	e->args[5] = a5;
+	e->extra = 0;
+	if (type == T_CLONE3) {
+		__u64 flags = 0;
+		bpf_probe_read_user(&flags, 8, (void *)a0);
+		e->extra = flags;
+	}
+	e->active = 1;
+}
+
+static __always_inline __u16 entry_type(long id)
 {
 	if ((unsigned long)id >= MAX_SYSCALLS)
 		return 0;
 	__u32 nr = id;
 	__u16 *type = bpf_map_lookup_elem(&syscall_types, &nr);
-	if (!type || !*type)
+	if (!type || !needs_entry(*type))
 		return 0;
-	struct task_struct *t = bpf_get_current_task_btf();
-	if (ignore_tgid && t->tgid == ignore_tgid)
-		return 0;
-	struct entry *e = bpf_task_storage_get(&entries, t, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
-	if (!e)
-		return 0;
-	e->type = *type;
-	e->nr = id;
-	e->args[0] = reg_arg(regs, 0, 0);
-	e->args[1] = reg_arg(regs, 1, 0);
-	e->args[2] = reg_arg(regs, 2, 0);
-	e->args[3] = reg_arg(regs, 3, 0);
-	e->args[4] = reg_arg(regs, 4, 0);
-	e->args[5] = reg_arg(regs, 5, 0);
-	e->extra = 0;
-	if (e->type == T_CLONE3) {
-		__u64 flags = 0;
-		bpf_probe_read_user(&flags, 8, (void *)e->args[0]);
-		e->extra = flags;
-	}
-	e->active = 1;
+	return *type;
+}
+
+/* Entry of an exec or clone. The generic sys_enter hooks call it for every
+ * syscall where the per-syscall tracepoints cannot be attached (no
+ * tracefs); tp_sys_enter only for those syscalls. */
+static __always_inline int on_enter(struct pt_regs *regs, long id)
+{
+	__u16 type = entry_type(id);
+	if (type)
+		save_entry(id, type, reg_arg(regs, 0, 0), reg_arg(regs, 1, 0), reg_arg(regs, 2, 0), reg_arg(regs, 3, 0),
+			   reg_arg(regs, 4, 0), reg_arg(regs, 5, 0));
 	return 0;
 }
 
@@ -1232,10 +1269,25 @@ static __always_inline int on_exit(struct pt_regs *regs, long ret)
 	if (!type || !*type)
 		return 0;
 	struct task_struct *t = bpf_get_current_task_btf();
-	struct entry *e = bpf_task_storage_get(&entries, t, 0, 0);
-	if (!e || !e->active)
-		return 0;
-	e->active = 0;
+	struct entry *e, regs_entry;
+	if (needs_entry(*type)) {
+		e = bpf_task_storage_get(&entries, t, 0, 0);
+		if (!e || !e->active)
+			return 0;
+		e->active = 0;
+	} else {
+		if (ignore_tgid && t->tgid == ignore_tgid)
+			return 0;
+		e = &regs_entry;
+		e->type = *type;
+		e->nr = id;
+		e->args[0] = reg_arg(regs, 0, 1);
+		e->args[1] = reg_arg(regs, 1, 1);
+		e->args[2] = reg_arg(regs, 2, 1);
+		e->args[3] = reg_arg(regs, 3, 1);
+		e->args[4] = reg_arg(regs, 4, 1);
+		e->args[5] = reg_arg(regs, 5, 1);
+	}
 	struct scratch *s = get_scratch();
 	if (!s)
 		return 0;
@@ -1337,6 +1389,25 @@ SEC("tp_btf/sched_process_exit")
 int BPF_PROG(btf_sched_exit, struct task_struct *p)
 {
 	return on_process_exit(p);
+}
+
+/* The head of a syscalls:sys_enter_* tracepoint's record (see its format
+ * file). The arguments that follow are not read from it: the kernel
+ * refuses to attach a program that reads past the shortest record (fork's
+ * has none), so they come from the user registers, as in raw_sys_enter. */
+struct syscall_enter_rec {
+	__u64 common;
+	__s32 nr;
+};
+
+/* Attached to syscalls:sys_enter_{execve,execveat,clone,clone3,fork,vfork}:
+ * the entry state of the syscalls that need one, at no cost to the others
+ * (see needs_entry). Shared by both program kinds. */
+SEC("tracepoint/syscalls/sys_enter_execve")
+int tp_sys_enter(struct syscall_enter_rec *ctx)
+{
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	return on_enter(regs, ctx->nr);
 }
 
 /* Raw tracepoint arguments are plain addresses; the BTF pointers come from

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/sakersec/saker/drivers"
 	"github.com/sakersec/saker/sensor/capture"
 	"github.com/sakersec/saker/sensor/event"
@@ -36,12 +38,29 @@ func TestRawTracepointMode(t *testing.T) {
 		t.Fatalf("mode %s", drv.Mode())
 	}
 	dir, env := tmpDir(t)
+	_, evs := runOn(t, rd, "open", env)
+	g := one(t, evs, event.TypeOpenat, func(g got) bool {
+		return g.Args["name"] == filepath.Join(dir, "ro") && g.Args["flags"] == "O_RDONLY|O_CLOEXEC"
+	})
+	if g.Res < 0 || g.Ints["ino"] == 0 {
+		t.Errorf("openat via raw tracepoints: res %d ino %d", g.Res, g.Ints["ino"])
+	}
+	one(t, evs, event.TypeExecve, func(g got) bool { return g.Res == 0 && g.Args["trusted_exepath"] != "" })
+	if len(find(evs, event.TypeClose, nil)) != 0 {
+		t.Error("close events captured although not in the interest set")
+	}
+}
+
+// runOn runs a child action and returns its pid and the events rd delivers
+// for it, up to its procexit.
+func runOn(t *testing.T, rd *capture.Reader, action string, env ...string) (int64, []got) {
+	t.Helper()
 	exe, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(exe, "-test.run=^$")
-	cmd.Env = append(os.Environ(), childEnv+"=open", env)
+	cmd.Env = append(append(os.Environ(), childEnv+"="+action), env...)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -57,22 +76,61 @@ func TestRawTracepointMode(t *testing.T) {
 		if err := rd.ReadInto(&e); err != nil {
 			t.Fatalf("no procexit for child %d: %v", pid, err)
 		}
-		if e.PID != pid {
+		if e.PID != pid && e.PPID != pid {
 			continue
 		}
 		evs = append(evs, snapshot(&e))
 		if e.Type == event.TypeProcExit && e.TID == pid {
-			break
+			return pid, evs
 		}
 	}
-	g := one(t, evs, event.TypeOpenat, func(g got) bool {
-		return g.Args["name"] == filepath.Join(dir, "ro") && g.Args["flags"] == "O_RDONLY|O_CLOEXEC"
-	})
-	if g.Res < 0 || g.Ints["ino"] == 0 {
-		t.Errorf("openat via raw tracepoints: res %d ino %d", g.Res, g.Ints["ino"])
+}
+
+// Execs and clones need their entry seen. The driver hooks only their own
+// syscall tracepoints, so other syscalls pay nothing at entry; where those
+// cannot be attached it hooks every entry (sys_enter). Both must give the
+// same exec and clone events.
+func TestEntryHooks(t *testing.T) {
+	h := start(t)
+	if os.Getenv("SAKER_TEST_GENERIC_SYS_ENTER") == "" && h.drv.Entry() != drivers.EntrySyscallTracepoints {
+		t.Errorf("the driver sees entries through %q, want %q", h.drv.Entry(), drivers.EntrySyscallTracepoints)
 	}
-	one(t, evs, event.TypeExecve, func(g got) bool { return g.Res == 0 && g.Args["trusted_exepath"] != "" })
-	if len(find(evs, event.TypeClose, nil)) != 0 {
-		t.Error("close events captured although not in the interest set")
+	drv, err := drivers.Load(drivers.LoadOptions{GenericSysEnter: true, RingBufferSize: 4 << 20,
+		Types: []event.Type{event.TypeExecve, event.TypeExecveat, event.TypeClone, event.TypeClone3,
+			event.TypeProcExit, event.TypeOpenat}})
+	if err != nil {
+		t.Fatal(err)
 	}
+	defer drv.Close()
+	rd, err := capture.NewReader(drv, capture.Options{PollInterval: 5 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rd.Close()
+	if err := drv.Attach(); err != nil {
+		t.Fatal(err)
+	}
+	if drv.Entry() != drivers.EntryGeneric {
+		t.Fatalf("forced generic entry hook: got %q", drv.Entry())
+	}
+	_, evs := runOn(t, rd, "execveat")
+	g := one(t, evs, event.TypeExecveat, argIs("exe", "via-execveat"))
+	if g.Res != 0 || g.Syscall != unix.SYS_EXECVEAT {
+		t.Errorf("execveat through sys_enter: res %d syscall %d", g.Res, g.Syscall)
+	}
+	_, env := tmpDir(t)
+	pid, evs := runOn(t, rd, "spawn", env)
+	if len(filterClones(evs, pid)) == 0 {
+		t.Errorf("no child-side clone event for a child of %d through sys_enter", pid)
+	}
+}
+
+func filterClones(evs []got, parent int64) []got {
+	var out []got
+	for _, g := range evs {
+		if g.Type.IsClone() && g.Res == 0 && g.PPID == parent {
+			out = append(out, g)
+		}
+	}
+	return out
 }
