@@ -21,6 +21,7 @@ func (c *Config) unsupported(file string) []Warning {
 			add("load_plugins", fmt.Sprintf("plugin %q is not built into Saker and shared-library plugins are not loaded, ignored", p))
 		}
 	}
+	ws = append(ws, c.containerEngineWarnings(file)...)
 	if c.JSONIncludeMessageProperty {
 		add("json_include_message_property", "not supported, ignored")
 	}

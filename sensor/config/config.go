@@ -67,7 +67,9 @@ type Config struct {
 	Metrics              Metrics      `yaml:"metrics"`
 	BaseSyscalls         BaseSyscalls `yaml:"base_syscalls"`
 	FalcoLibs            FalcoLibs    `yaml:"falco_libs"`
-	ContainerEngines     Ignored      `yaml:"container_engines"`
+	// LegacyContainerEngines is Falco's older container_engines key;
+	// ContainerEngines() resolves it with the container plugin's settings.
+	LegacyContainerEngines LegacyContainerEngines `yaml:"container_engines"`
 }
 
 // RuleToggle is one `rules:` entry: `enable:` or `disable:` with a rule
