@@ -28,6 +28,8 @@ type Options struct {
 	DryRun     bool
 	// DockerSocket overrides the Docker Engine API socket.
 	DockerSocket string
+	// CRISockets override the CRI sockets (containerd, CRI-O).
+	CRISockets []string
 	// DriverDir holds the installed eBPF driver (sakerctl driver
 	// install); empty means /etc/falco/drivers.
 	DriverDir string
@@ -112,6 +114,7 @@ rules when none are installed; alerts on stdout; the webserver on :8765 with
 	fl.BoolVar(&o.DryRun, "dry-run", false, "load the configuration and the rules, report them, and exit")
 	fl.StringVar(&o.DriverDir, "driver-dir", "", "directory of the driver installed by sakerctl driver install (default: driver.dir, else /etc/falco/drivers)")
 	fl.StringVar(&o.DockerSocket, "docker-socket", "", "Docker Engine API socket for container metadata (default /var/run/docker.sock)")
+	fl.StringArrayVar(&o.CRISockets, "cri-socket", nil, "CRI socket (containerd, CRI-O) for container and pod metadata, repeatable (default: the usual containerd, CRI-O and k3s sockets)")
 	addFollowFlags(fl, &o.Follow)
 	return c
 }
@@ -157,7 +160,7 @@ func Run(ctx context.Context, o *Options) error {
 	}
 	so := runner.SetupOptions{
 		Config: cfg, Stdout: o.Stdout, Logger: log, ReplayFile: o.ReplayFile, WriteFile: o.WriteFile,
-		DockerSocket: o.DockerSocket, OnAlert: o.OnAlert, ExtraSinks: o.ExtraSinks,
+		DockerSocket: o.DockerSocket, CRISockets: o.CRISockets, OnAlert: o.OnAlert, ExtraSinks: o.ExtraSinks,
 		LoadConfig: func() (*config.Config, error) {
 			c, _, err := config.Load(config.LoadOptions{File: o.ConfigFile, Overrides: o.Overrides, RulesFiles: o.RulesFiles})
 			return c, err

@@ -54,6 +54,8 @@ type SetupOptions struct {
 	WriteFile string
 	// DockerSocket overrides the Docker Engine API socket.
 	DockerSocket string
+	// CRISockets override the CRI sockets (containerd, CRI-O).
+	CRISockets []string
 	// OnAlert sees every alert (tests).
 	OnAlert func(*alert.Alert)
 	// ExtraSinks are added to the configured outputs (tests).
@@ -256,7 +258,7 @@ func Setup(o SetupOptions) (*Sensor, error) {
 	if replay == "" && cfg.Engine.Kind == "replay" {
 		replay = cfg.Engine.Replay.CaptureFile
 	}
-	s.containers = state.NewContainers(state.ContainersOptions{DockerSocket: o.DockerSocket, Logger: log})
+	s.containers = state.NewContainers(containersOptions(cfg, o, log))
 	st := state.New(state.Options{Capacity: cfg.FalcoLibs.ThreadTableSize, Containers: s.containers, Offline: replay != "", Logger: log})
 
 	ap, err := newAppender(cfg.AppendOutput, syscall.Source())
