@@ -525,6 +525,34 @@ static __always_inline void put_raw(struct scratch *s, __u32 *p, const void *src
 	*p += n;
 }
 
+/* A unix socket path at area offset q; returns its length. plen is the
+ * sun_path length the caller gave (addrlen - 2) or the kernel recorded.
+ * An abstract name (leading NUL) is written as "@name", as Falco shows
+ * it; a path stops at its NUL. */
+static __always_inline __u32 put_unix_path(struct scratch *s, __u32 q, const char *path, __u64 plen, int user)
+{
+	char first = 0;
+	if (user)
+		bpf_probe_read_user(&first, 1, path);
+	else
+		bpf_probe_read_kernel(&first, 1, path);
+	if (first == 0) {
+		if (plen < 2)
+			return 0;
+		__u32 n = plen - 1;
+		if (n > 107)
+			n = 107;
+		barrier_var(n); /* keep the bound on the register the helper gets */
+		s->area[q & (AREA_MAX * 2 - 1)] = '@';
+		long err = user ? bpf_probe_read_user(&s->area[(q + 1) & AREA_MASK], n & 127, path + 1)
+				: bpf_probe_read_kernel(&s->area[(q + 1) & AREA_MASK], n & 127, path + 1);
+		return err ? 0 : 1 + n;
+	}
+	long n = user ? bpf_probe_read_user_str(&s->area[q & AREA_MASK], 108, path)
+		      : bpf_probe_read_kernel_str(&s->area[q & AREA_MASK], 108, path);
+	return n > 0 ? n - 1 : 0;
+}
+
 /* Reads a user sockaddr; 0 when there is none. */
 static __always_inline int read_user_addr(const void *uptr, __u64 ulen, struct addr *a, const char **upath)
 {
@@ -573,8 +601,7 @@ static __always_inline void put_addr(struct scratch *s, const void *uptr, __u64 
 		put_raw(s, &q, a.ip, 16);
 		put_raw(s, &q, &a.port, 2);
 	} else if (a.family == AF_UNIX) {
-		long n = bpf_probe_read_user_str(&s->area[q & AREA_MASK], 108, upath);
-		q += n > 0 ? n - 1 : 0;
+		q += put_unix_path(s, q, upath, ulen - 2, 1);
 	}
 	put_len(s, p, (q - p - 2) & 255);
 }
@@ -640,19 +667,19 @@ static __always_inline void put_tuple(struct scratch *s, struct sock *sk, int lo
 		q++;
 		put_raw(s, &q, local_first ? &self : &other, 8);
 		put_raw(s, &q, local_first ? &other : &self, 8);
-		long n = 0;
 		struct addr ua = {};
 		if (read_user_addr(uaddr, ulen, &ua, &upath) && ua.family == AF_UNIX) {
-			n = bpf_probe_read_user_str(&s->area[q & AREA_MASK], 108, upath);
+			q += put_unix_path(s, q, upath, ulen - 2, 1);
 		} else {
 			struct unix_address *addr = BPF_CORE_READ(us, addr);
 			if (!addr && peer)
 				addr = BPF_CORE_READ((struct unix_sock *)peer, addr);
-			if (addr)
-				n = bpf_probe_read_kernel_str(&s->area[q & AREA_MASK], 108,
-							      __builtin_preserve_access_index(&addr->name[0].sun_path));
+			if (addr) {
+				int alen = BPF_CORE_READ(addr, len);
+				q += put_unix_path(s, q, __builtin_preserve_access_index(&addr->name[0].sun_path[0]),
+						   alen > 2 ? alen - 2 : 0, 0);
+			}
 		}
-		q += n > 0 ? n - 1 : 0;
 		put_len(s, p, (q - p - 2) & 255);
 		return;
 	}

@@ -27,6 +27,7 @@ var actions = map[string]func(dir string) error{
 	"execveat": actExecveat,
 	"memfd":    actMemfdExec,
 	"fork":     actFork,
+	"vfork":    actVfork,
 	"spawn":    actSpawn,
 	"exit3":    func(string) error { unix.Exit(3); return nil },
 	"tcp":      actTCP,
@@ -296,6 +297,25 @@ func actFork(dir string) error {
 	return err
 }
 
+// actVfork runs the vfork syscall itself (not clone with CLONE_VFORK, as
+// os/exec does). The child borrows this thread's stack until it exits, so
+// it does nothing but exit_group.
+func actVfork(dir string) error {
+	if runtime.GOARCH != "amd64" {
+		return nil
+	}
+	r, _, e := unix.RawSyscall(unix.SYS_VFORK, 0, 0, 0)
+	if e != 0 {
+		return e
+	}
+	if r == 0 {
+		unix.RawSyscall(unix.SYS_EXIT_GROUP, 9, 0, 0)
+	}
+	var ws unix.WaitStatus
+	_, err := unix.Wait4(int(r), &ws, 0, nil)
+	return err
+}
+
 func actSpawn(dir string) error {
 	exe, err := os.Executable()
 	if err != nil {
@@ -408,7 +428,29 @@ func actUnix(dir string) error {
 	if err := unix.Connect(cli, &unix.SockaddrUnix{Name: path}); err != nil {
 		return err
 	}
-	_, _, err = unix.Accept4(srv, unix.SOCK_CLOEXEC)
+	if _, _, err = unix.Accept4(srv, unix.SOCK_CLOEXEC); err != nil {
+		return err
+	}
+	// An abstract socket: no file, a name that starts with a NUL byte.
+	abstract := &unix.SockaddrUnix{Name: "@saker-" + filepath.Base(dir)}
+	asrv, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM, 0)
+	if err != nil {
+		return err
+	}
+	if err := unix.Bind(asrv, abstract); err != nil {
+		return err
+	}
+	if err := unix.Listen(asrv, 3); err != nil {
+		return err
+	}
+	acli, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM, 0)
+	if err != nil {
+		return err
+	}
+	if err := unix.Connect(acli, abstract); err != nil {
+		return err
+	}
+	_, _, err = unix.Accept4(asrv, 0)
 	return err
 }
 

@@ -345,6 +345,16 @@ func TestForkAndClone(t *testing.T) {
 		}
 		ex := one(t, evs, event.TypeProcExit, func(g got) bool { return g.PID == child.PID })
 		wantArgs(t, ex, map[string]string{"ret": "7", "sig": "0", "status": strconv.Itoa(7 << 8)})
+
+		pid, evs, _ = h.run(t, "vfork")
+		parent = one(t, evs, event.TypeVfork, func(g got) bool { return g.PID == pid && g.Res > 0 })
+		child = one(t, evs, event.TypeVfork, func(g got) bool { return g.Res == 0 })
+		if child.PID != parent.Res || child.PPID != pid {
+			t.Errorf("vfork child: pid %d ppid %d; parent says child %d, parent pid %d", child.PID, child.PPID, parent.Res, pid)
+		}
+		wantArgs(t, child, map[string]string{"flags": "CLONE_VM|CLONE_VFORK", "ptid": strconv.FormatInt(pid, 10)})
+		ex = one(t, evs, event.TypeProcExit, func(g got) bool { return g.PID == child.PID })
+		wantArgs(t, ex, map[string]string{"ret": "9"})
 	}
 
 	dir, env := tmpDir(t)
@@ -495,19 +505,25 @@ func TestUnixSockets(t *testing.T) {
 	if sp.Res != 0 || sp.Ints["fd1"] < 0 || sp.Ints["fd2"] < 0 || sp.Ints["source"] == 0 || sp.Ints["peer"] == 0 {
 		t.Errorf("socketpair: %v", sp.Args)
 	}
-	b := one(t, evs, event.TypeBind, func(g got) bool { return g.Addr.Family == event.FamilyUnix })
-	if string(b.Addr.Path) != path {
-		t.Errorf("unix bind path %q", b.Addr.Path)
-	}
+	one(t, evs, event.TypeBind, func(g got) bool { return g.Addr.Family == event.FamilyUnix && string(g.Addr.Path) == path })
 	one(t, evs, event.TypeListen, argIs("backlog", "7"))
-	c := one(t, evs, event.TypeConnect, func(g got) bool { return g.Tuple.Family == event.FamilyUnix })
-	if string(c.Tuple.Path) != path || c.Res != 0 || c.Tuple.SrcID == 0 || c.Tuple.DstID == 0 {
+	c := one(t, evs, event.TypeConnect, func(g got) bool {
+		return g.Tuple.Family == event.FamilyUnix && string(g.Tuple.Path) == path
+	})
+	if c.Res != 0 || c.Tuple.SrcID == 0 || c.Tuple.DstID == 0 {
 		t.Errorf("unix connect tuple %+v res %d", c.Tuple, c.Res)
 	}
-	a := one(t, evs, event.TypeAccept4, func(g got) bool { return g.Tuple.Family == event.FamilyUnix })
-	if a.Res < 0 || a.Args["flags"] != "O_CLOEXEC" || string(a.Tuple.Path) != path {
+	a := one(t, evs, event.TypeAccept4, func(g got) bool {
+		return g.Tuple.Family == event.FamilyUnix && string(g.Tuple.Path) == path
+	})
+	if a.Res < 0 || a.Args["flags"] != "O_CLOEXEC" {
 		t.Errorf("unix accept4: res %d flags %q tuple %+v", a.Res, a.Args["flags"], a.Tuple)
 	}
+	// Abstract names are shown as Falco shows them: "@name".
+	abstract := "@saker-" + filepath.Base(dir)
+	one(t, evs, event.TypeBind, func(g got) bool { return string(g.Addr.Path) == abstract })
+	one(t, evs, event.TypeConnect, func(g got) bool { return string(g.Tuple.Path) == abstract && g.Res == 0 })
+	one(t, evs, event.TypeAccept4, func(g got) bool { return string(g.Tuple.Path) == abstract && g.Res >= 0 })
 }
 
 func TestCredentials(t *testing.T) {
