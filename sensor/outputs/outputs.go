@@ -48,6 +48,12 @@ type Options struct {
 	// QueueSize bounds each sink's queue (0: DefaultQueueSize).
 	QueueSize int
 	Logger    *slog.Logger
+	// Start, when set, holds the sinks' writes until it is closed; alerts
+	// queue meanwhile. A Manager that replaces another starts once the old
+	// one has drained, so that a destination both write to (a file,
+	// stdout) keeps the alerts in order and a sink shared by both is never
+	// written from two goroutines.
+	Start <-chan struct{}
 }
 
 // SinkStats are one sink's counters.
@@ -93,13 +99,23 @@ func New(o Options, sinks ...Sink) *Manager {
 		q := &queue{sink: s, ch: make(chan *alert.Alert, o.QueueSize)}
 		m.queues = append(m.queues, q)
 		m.wg.Add(1)
-		go m.run(q)
+		go m.run(q, o.Start)
 	}
 	return m
 }
 
-func (m *Manager) run(q *queue) {
+func (m *Manager) run(q *queue, start <-chan struct{}) {
 	defer m.wg.Done()
+	if start != nil {
+		select {
+		case <-start:
+		case <-m.ctx.Done(): // Close gave up before the start
+			for range q.ch {
+				q.dropped.Add(1)
+			}
+			return
+		}
+	}
 	for a := range q.ch {
 		if err := q.sink.Write(m.ctx, a); err != nil {
 			q.errs.Add(1)

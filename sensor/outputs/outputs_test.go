@@ -237,3 +237,47 @@ func TestDeadReceiverCountsErrors(t *testing.T) {
 		t.Errorf("stats %+v", st)
 	}
 }
+
+// A Manager with a Start gate queues alerts and writes none until the gate
+// opens, then writes them in order; one closed before its start counts its
+// queue as dropped.
+func TestStartGate(t *testing.T) {
+	var mu sync.Mutex
+	var got []string
+	sink := Func{N: "rec", F: func(a *alert.Alert) error {
+		mu.Lock()
+		got = append(got, a.Rule)
+		mu.Unlock()
+		return nil
+	}}
+	start := make(chan struct{})
+	m := New(Options{Start: start}, sink)
+	for _, r := range []string{"a", "b", "c"} {
+		if err := m.Send(sample(r)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mu.Lock()
+	early := len(got)
+	mu.Unlock()
+	if early != 0 {
+		t.Fatalf("%d alerts written before the start", early)
+	}
+	close(start)
+	closeOK(t, m)
+	if strings.Join(got, ",") != "a,b,c" || m.Stats()[0].Sent != 3 {
+		t.Errorf("written %v, stats %+v", got, m.Stats())
+	}
+
+	never := New(Options{Start: make(chan struct{})}, sink)
+	never.Send(sample("x"))
+	never.Send(sample("y"))
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := never.Close(ctx); err == nil {
+		t.Error("Close of a manager that never started reported no error")
+	}
+	if st := never.Stats()[0]; st.Dropped != 2 || st.Sent != 0 {
+		t.Errorf("never started: stats %+v, want 2 dropped", st)
+	}
+}

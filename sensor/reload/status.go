@@ -17,6 +17,7 @@ type Status struct {
 	lastErr   string
 	lastDur   time.Duration
 	reason    string
+	restart   []string
 }
 
 // Snapshot is a copy of a [Status] for /healthz.
@@ -32,6 +33,10 @@ type Snapshot struct {
 	// LastDurationMS is how long the latest reload took to compile and
 	// swap, in milliseconds.
 	LastDurationMS float64 `json:"last_duration_ms"`
+	// RestartPending lists the configuration keys that changed on disk
+	// but take effect only when the sensor restarts (webserver.*,
+	// engine.*, ...); empty when the running configuration is current.
+	RestartPending []string `json:"restart_pending,omitempty"`
 }
 
 // Record notes one reload attempt.
@@ -48,12 +53,20 @@ func (s *Status) Record(reason string, err error, took time.Duration, at time.Ti
 	s.lastOK, s.lastErr = at, ""
 }
 
+// SetRestartPending records the configuration keys a restart would apply
+// (none clears it).
+func (s *Status) SetRestartPending(keys []string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.restart = append([]string(nil), keys...)
+}
+
 // Snapshot returns the current state.
 func (s *Status) Snapshot() Snapshot {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	sn := Snapshot{Reloads: s.reloads, Failures: s.failures, LastError: s.lastErr, LastReason: s.reason,
-		LastDurationMS: float64(s.lastDur.Microseconds()) / 1000}
+		LastDurationMS: float64(s.lastDur.Microseconds()) / 1000, RestartPending: append([]string(nil), s.restart...)}
 	if !s.lastOK.IsZero() {
 		t := s.lastOK
 		sn.LastReload = &t
@@ -71,11 +84,12 @@ var (
 	descFailing  = prometheus.NewDesc("saker_rules_reload_failing", "1 when the latest rules reload failed and older rules are running.", nil, nil)
 	descLastOK   = prometheus.NewDesc("saker_rules_last_reload_timestamp_seconds", "Time of the latest successful rules reload.", nil, nil)
 	descDuration = prometheus.NewDesc("saker_rules_last_reload_duration_seconds", "Time the latest rules reload took to compile and swap.", nil, nil)
+	descRestart  = prometheus.NewDesc("saker_config_restart_pending", "1 when the configuration changed keys that only a restart applies (listed in /healthz restart_pending).", nil, nil)
 )
 
 // Describe implements prometheus.Collector.
 func (s *Status) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descReloads, descFailures, descFailing, descLastOK, descDuration} {
+	for _, d := range []*prometheus.Desc{descReloads, descFailures, descFailing, descLastOK, descDuration, descRestart} {
 		ch <- d
 	}
 }
@@ -96,4 +110,9 @@ func (s *Status) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(descFailing, prometheus.GaugeValue, failing)
 	ch <- prometheus.MustNewConstMetric(descLastOK, prometheus.GaugeValue, last)
 	ch <- prometheus.MustNewConstMetric(descDuration, prometheus.GaugeValue, sn.LastDurationMS/1000)
+	restart := 0.0
+	if len(sn.RestartPending) > 0 {
+		restart = 1
+	}
+	ch <- prometheus.MustNewConstMetric(descRestart, prometheus.GaugeValue, restart)
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/sakersec/saker/sensor/alert"
 	"github.com/sakersec/saker/sensor/config"
@@ -28,10 +29,10 @@ type auditPipeline struct {
 	eng  *rules.Engine
 	done chan struct{}
 	url  chan string // the webhook URL once bound
-	// app holds the append_output entries compiled for k8s_audit; cur is
-	// the event being evaluated, which they read. Both belong to the
-	// pipeline's goroutine.
-	app *appender
+	// app holds the append_output entries compiled for k8s_audit (a
+	// reload replaces them); cur is the event being evaluated, which they
+	// read. Only the pipeline's goroutine uses them.
+	app atomic.Pointer[appender]
 	cur fields.Event
 	// onAlert hands the engine's alerts to the runner.
 	onAlert func(*alert.Alert)
@@ -72,7 +73,7 @@ func newAuditPipeline(cfg *config.Config, log *slog.Logger) (*auditPipeline, err
 // engine builds the k8s_audit engine with the syscall engine's options;
 // its alerts go out through r like the syscall ones.
 func (a *auditPipeline) engine(rs *rules.Ruleset, eo rules.EngineOptions, r *Runner) error {
-	a.onAlert = func(al *alert.Alert) { r.emit(al, a.cur, a.app) }
+	a.onAlert = func(al *alert.Alert) { r.emit(al, a.cur, a.app.Load()) }
 	eng, err := a.newEngine(rs, eo)
 	if err != nil {
 		return err

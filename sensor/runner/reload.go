@@ -31,10 +31,12 @@ const ReloadInterval = 2 * time.Second
 
 // hotReload is the sensor's reload state.
 type hotReload struct {
-	mu   sync.Mutex // serialises reloads
-	cfg  *config.Config
-	once sync.Once
-	rl   *reload.Reloader
+	mu  sync.Mutex // serialises reloads
+	cfg *config.Config
+	// restart lists the changed keys only a restart applies (reconfig.go).
+	restart []string
+	once    sync.Once
+	rl      *reload.Reloader
 }
 
 // reloader returns the sensor's Reloader, created on first use so that
@@ -97,7 +99,8 @@ func (s *Sensor) Reload() error {
 func (s *Sensor) reload(_ context.Context, reason string, reconfigure bool) error {
 	s.hot.mu.Lock()
 	defer s.hot.mu.Unlock()
-	cfg := s.configLocked()
+	applied := s.configLocked()
+	cfg := applied
 	if reconfigure && s.o.LoadConfig != nil {
 		c, err := s.o.LoadConfig()
 		if err != nil {
@@ -125,6 +128,10 @@ func (s *Sensor) reload(_ context.Context, reason string, reconfigure bool) erro
 			return fmt.Errorf("reload (%s): keeping the running rules: %w", reason, err)
 		}
 	}
+	rc, err := s.prepare(applied, cfg)
+	if err != nil {
+		return fmt.Errorf("reload (%s): configuration: %w; keeping the running rules and configuration", reason, err)
+	}
 	// Widen the in-kernel filter before the swap so that the new rules
 	// see their first events.
 	types := CaptureTypes(rs, cfg)
@@ -142,6 +149,8 @@ func (s *Sensor) reload(_ context.Context, reason string, reconfigure bool) erro
 	if auditEng != nil {
 		s.audit.pending.Store(auditEng)
 	}
+	s.apply(rc, applied)
+	s.noteRestart(cfg)
 	s.hot.cfg = cfg
 	s.Ruleset, s.LoadResult, s.RulesSource = rs, res, from
 	s.log.Info("rules loaded", "reason", reason, "rules", eng.Rules(), "enabled", res.EnabledRules, "from", strings.Join(from, ", "), "event_types", len(types))

@@ -65,8 +65,15 @@ type Runner struct {
 	nrules  atomic.Int64
 	// reloads records hot reloads for /healthz and /metrics (reload.go).
 	reloads reload.Status
-	sev     syscall.Event
-	ev      event.Event
+	// out and app are the outputs and the syscall append_output entries;
+	// a reload replaces them (reconfig.go). retired sums the counters of
+	// replaced outputs, by sink name, for /metrics.
+	out      atomic.Pointer[outputs.Manager]
+	app      atomic.Pointer[appender]
+	draining *outputs.Manager // guarded by mu
+	retired  map[string]outputs.SinkStats
+	sev      syscall.Event
+	ev       event.Event
 
 	events  atomic.Uint64
 	alerts  atomic.Uint64
@@ -86,7 +93,13 @@ func New(o Options) (*Runner, error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	r := &Runner{o: o, byRule: map[ruleKey]uint64{}, started: time.Now()}
+	r := &Runner{o: o, byRule: map[ruleKey]uint64{}, retired: map[string]outputs.SinkStats{}, started: time.Now()}
+	if o.Outputs != nil {
+		r.out.Store(o.Outputs)
+	}
+	if o.Append != nil {
+		r.app.Store(o.Append)
+	}
 	eo := o.Engine
 	eo.Source = fields.SyscallSourceName
 	eo.Hostname = o.Hostname
@@ -120,7 +133,7 @@ func (r *Runner) SetRules(rs *rules.Ruleset) error {
 	return nil
 }
 
-func (r *Runner) onAlert(a *alert.Alert) { r.emit(a, &r.sev, r.o.Append) }
+func (r *Runner) onAlert(a *alert.Alert) { r.emit(a, &r.sev, r.app.Load()) }
 
 // emit is the one way out for the alerts of every source: ap's
 // append_output entries (compiled for a's source) read from evt, the event
@@ -134,9 +147,7 @@ func (r *Runner) emit(a *alert.Alert, evt fields.Event, ap *appender) {
 	r.mu.Lock()
 	r.byRule[ruleKey{a.Rule, a.Priority}]++
 	r.mu.Unlock()
-	if r.o.Outputs != nil {
-		r.o.Outputs.Send(a)
-	}
+	r.send(a)
 	if r.o.OnAlert != nil {
 		r.o.OnAlert(a)
 	}

@@ -77,11 +77,13 @@ type Sensor struct {
 	// RulesSource says where the rules came from, for logs.
 	RulesSource []string
 	Types       []event.Type
-	outputs     *outputs.Manager
-	containers  *state.Containers
-	record      *tracefile.Writer
-	source      EventSource
-	webAddr     chan net.Addr
+	// extra are SetupOptions.ExtraSinks, wrapped to outlive the outputs
+	// a reload replaces; shutdown closes them.
+	extra      []outputs.Sink
+	containers *state.Containers
+	record     *tracefile.Writer
+	source     EventSource
+	webAddr    chan net.Addr
 	// audit is the k8s_audit pipeline, nil unless load_plugins has k8saudit.
 	audit *auditPipeline
 	// hot is the hot-reload state (reload.go).
@@ -200,6 +202,12 @@ func Hostname() string {
 
 // BuildOutputs creates the sinks the configuration enables.
 func BuildOutputs(cfg *config.Config, stdout io.Writer, log *slog.Logger, extra ...outputs.Sink) (*outputs.Manager, error) {
+	return buildOutputs(cfg, stdout, log, nil, extra...)
+}
+
+// buildOutputs is BuildOutputs whose sinks start writing once start is
+// closed (nil: at once).
+func buildOutputs(cfg *config.Config, stdout io.Writer, log *slog.Logger, start <-chan struct{}, extra ...outputs.Sink) (*outputs.Manager, error) {
 	f := outputs.Format{JSON: cfg.JSONOutput, JSONOptions: cfg.JSONOptions(), ISO8601: cfg.TimeFormatISO8601}
 	var sinks []outputs.Sink
 	if cfg.StdoutOutput.Enabled {
@@ -229,7 +237,7 @@ func BuildOutputs(cfg *config.Config, stdout io.Writer, log *slog.Logger, extra 
 		sinks = append(sinks, s)
 	}
 	sinks = append(sinks, extra...)
-	return outputs.New(outputs.Options{QueueSize: cfg.OutputsQueue.Capacity, Logger: log}, sinks...), nil
+	return outputs.New(outputs.Options{QueueSize: cfg.OutputsQueue.Capacity, Logger: log, Start: start}, sinks...), nil
 }
 
 // Setup loads the rules, builds the outputs, the state and the event
@@ -269,13 +277,16 @@ func Setup(o SetupOptions) (*Sensor, error) {
 	if err != nil {
 		return nil, err
 	}
-	om, err := BuildOutputs(cfg, o.Stdout, log, o.ExtraSinks...)
+	for _, x := range o.ExtraSinks {
+		s.extra = append(s.extra, shared{x})
+	}
+	om, err := BuildOutputs(cfg, o.Stdout, log, s.extra...)
 	if err != nil {
 		return nil, err
 	}
-	s.outputs = om
 	closeAll := func() {
 		om.Close(context.Background())
+		s.closeExtra()
 		if s.source != nil {
 			s.source.Close()
 		}
@@ -290,10 +301,12 @@ func Setup(o SetupOptions) (*Sensor, error) {
 			return nil, err
 		}
 		if s.audit != nil {
-			if s.audit.app, err = newAppender(cfg.AppendOutput, k8saudit.Source()); err != nil {
+			app, err := newAppender(cfg.AppendOutput, k8saudit.Source())
+			if err != nil {
 				closeAll()
 				return nil, fmt.Errorf("configuration: %w", err)
 			}
+			s.audit.app.Store(app)
 		}
 	}
 
@@ -424,13 +437,17 @@ func (s *Sensor) Run(ctx context.Context) error {
 func (s *Sensor) shutdown() {
 	timeout := 5 * time.Second
 	if s.o.Config != nil {
-		timeout = max(s.o.Config.OutputTimeoutDuration(), time.Second)
+		timeout = max(s.config().OutputTimeoutDuration(), time.Second)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	if err := s.outputs.Close(ctx); err != nil {
+	s.hot.mu.Lock() // a reload may be replacing the outputs
+	err := s.Runner.out.Load().Close(ctx)
+	s.hot.mu.Unlock()
+	if err != nil {
 		s.log.Warn("outputs did not drain before shutdown", "err", err)
 	}
+	s.closeExtra()
 	if s.record != nil {
 		if err := s.record.Close(); err != nil {
 			s.log.Error("closing the trace file", "err", err)
@@ -455,8 +472,17 @@ func (s *Sensor) WebAddr(ctx context.Context) (net.Addr, error) {
 // Containers returns the container metadata cache.
 func (s *Sensor) Containers() *state.Containers { return s.containers }
 
-// Outputs returns the output manager (stats).
-func (s *Sensor) Outputs() *outputs.Manager { return s.outputs }
+// Outputs returns the current output manager (a reload may replace it;
+// Runner.OutputStats counts across replacements).
+func (s *Sensor) Outputs() *outputs.Manager { return s.Runner.out.Load() }
+
+func (s *Sensor) closeExtra() {
+	for _, x := range s.extra {
+		if err := x.(shared).Sink.Close(); err != nil {
+			s.log.Warn("closing an output", "output", x.Name(), "err", err)
+		}
+	}
+}
 
 // traceSource adapts a trace file reader.
 type traceSource struct{ r *tracefile.Reader }

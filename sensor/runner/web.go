@@ -137,12 +137,10 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(descAlerts, prometheus.CounterValue, float64(n), k.rule, k.priority.String())
 	}
 	c.r.mu.Unlock()
-	if c.r.o.Outputs != nil {
-		for _, o := range c.r.o.Outputs.Stats() {
-			ch <- prometheus.MustNewConstMetric(descOutSent, prometheus.CounterValue, float64(o.Sent), o.Name)
-			ch <- prometheus.MustNewConstMetric(descOutDrop, prometheus.CounterValue, float64(o.Dropped), o.Name)
-			ch <- prometheus.MustNewConstMetric(descOutErr, prometheus.CounterValue, float64(o.Errors), o.Name)
-		}
+	for _, o := range c.r.OutputStats() {
+		ch <- prometheus.MustNewConstMetric(descOutSent, prometheus.CounterValue, float64(o.Sent), o.Name)
+		ch <- prometheus.MustNewConstMetric(descOutDrop, prometheus.CounterValue, float64(o.Dropped), o.Name)
+		ch <- prometheus.MustNewConstMetric(descOutErr, prometheus.CounterValue, float64(o.Errors), o.Name)
 	}
 	ch <- prometheus.MustNewConstMetric(descRules, prometheus.GaugeValue, float64(c.r.Rules()))
 	// The state table belongs to the event loop; its size is read without
