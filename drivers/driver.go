@@ -522,7 +522,7 @@ func (d *Driver) Detach() { d.detach() }
 // follows the clone types.
 func (d *Driver) SetInterest(types []event.Type) error {
 	var nrTypes [512]uint16
-	var enabled [64]uint8
+	var enabled [maxTypes]uint8
 	for _, t := range types {
 		if t == event.TypeUnknown || t >= event.NumTypes {
 			return fmt.Errorf("interest: event type %d: %w", t, ErrBadOption)
@@ -544,6 +544,12 @@ func (d *Driver) SetInterest(types []event.Type) error {
 	}
 	return nil
 }
+
+// maxTypes is the size of the driver's type_enabled map.
+const maxTypes = 128
+
+// The map must hold every event type.
+var _ [maxTypes - int(event.NumTypes)]struct{}
 
 // Drops returns how many records were lost because the ring buffer was
 // full, summed over CPUs, since Load.

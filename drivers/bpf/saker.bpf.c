@@ -83,7 +83,7 @@ struct {
 /* enum saker_type -> enabled, for the scheduler-side events. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 64);
+	__uint(max_entries, 128); /* >= T_MAX */
 	__type(key, __u32);
 	__type(value, __u8);
 } type_enabled SEC(".maps");
@@ -1196,6 +1196,12 @@ static __noinline int build_exit(struct scratch *s, struct task_struct *t, struc
 		else
 			put_empty(s);
 		put_u64(s, a[1]);
+		break;
+	case T_SETSID:
+		break;
+	case T_SETPGID:
+		put_u64(s, (__s64)(int)a[0]);
+		put_u64(s, (__s64)(int)a[1]);
 		break;
 	case T_PIPE:
 	case T_PIPE2: {

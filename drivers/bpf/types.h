@@ -68,6 +68,8 @@ enum saker_type {
 	T_FCHDIR,
 	T_CHROOT,
 	T_USERFAULTFD,
+	T_SETSID,
+	T_SETPGID,
 	T_MAX,
 };
 

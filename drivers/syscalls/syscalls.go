@@ -70,6 +70,7 @@ var AMD64 = newTable("amd64", map[event.Type]int{
 	event.TypeInitModule: 175, event.TypeFinitModule: 313, event.TypeBpf: 321, event.TypeSetns: 308,
 	event.TypeUnshare: 272, event.TypePrctl: 157, event.TypePipe: 22, event.TypePipe2: 293,
 	event.TypeChdir: 80, event.TypeFchdir: 81, event.TypeChroot: 161, event.TypeUserfaultfd: 323,
+	event.TypeSetsid: 112, event.TypeSetpgid: 109,
 })
 
 // ARM64 is the arm64 table (the generic syscall list: no open, creat,
@@ -88,6 +89,7 @@ var ARM64 = newTable("arm64", map[event.Type]int{
 	event.TypeMemfdCreate: 279, event.TypeInitModule: 105, event.TypeFinitModule: 273, event.TypeBpf: 280,
 	event.TypeSetns: 268, event.TypeUnshare: 97, event.TypePrctl: 167, event.TypePipe2: 59,
 	event.TypeChdir: 49, event.TypeFchdir: 50, event.TypeChroot: 51, event.TypeUserfaultfd: 282,
+	event.TypeSetsid: 157, event.TypeSetpgid: 154,
 })
 
 // ErrUnsupportedArch reports an architecture without a syscall table.

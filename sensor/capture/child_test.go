@@ -28,6 +28,7 @@ var actions = map[string]func(dir string) error{
 	"memfd":    actMemfdExec,
 	"fork":     actFork,
 	"vfork":    actVfork,
+	"session":  actSession,
 	"spawn":    actSpawn,
 	"exit3":    func(string) error { unix.Exit(3); return nil },
 	"tcp":      actTCP,
@@ -314,6 +315,19 @@ func actVfork(dir string) error {
 	var ws unix.WaitStatus
 	_, err := unix.Wait4(int(r), &ws, 0, nil)
 	return err
+}
+
+// actSession leaves the test's session (the child is not a group leader,
+// so setsid succeeds), then asks for a process group of its own, which a
+// session leader may not (EPERM).
+func actSession(dir string) error {
+	if _, err := unix.Setsid(); err != nil {
+		return err
+	}
+	if err := unix.Setpgid(0, 0); err != unix.EPERM {
+		return fmt.Errorf("setpgid as a session leader: %v, want EPERM", err)
+	}
+	return nil
 }
 
 func actSpawn(dir string) error {

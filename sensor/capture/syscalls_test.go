@@ -526,6 +526,15 @@ func TestUnixSockets(t *testing.T) {
 	one(t, evs, event.TypeAccept4, func(g got) bool { return string(g.Tuple.Path) == abstract && g.Res >= 0 })
 }
 
+func TestSession(t *testing.T) {
+	h := start(t)
+	pid, evs, _ := h.run(t, "session")
+	one(t, evs, event.TypeSetsid, func(g got) bool { return g.Res == pid })
+	one(t, evs, event.TypeSetpgid, func(g got) bool {
+		return g.Res == -int64(unix.EPERM) && g.Args["pid"] == "0" && g.Args["pgid"] == "0"
+	})
+}
+
 func TestCredentials(t *testing.T) {
 	h := start(t)
 	dir, env := tmpDir(t)

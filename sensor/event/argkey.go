@@ -69,6 +69,8 @@ var (
 	KeyDirfd          = mustKey("dirfd")
 	KeyOldfd          = mustKey("oldfd")
 	KeyCmd            = mustKey("cmd")
+	KeyPgid           = mustKey("pgid")
+	KeyPid            = mustKey("pid")
 	KeyFD1            = mustKey("fd1")
 	KeyFD2            = mustKey("fd2")
 	KeyDomain         = mustKey("domain")

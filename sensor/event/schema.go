@@ -190,6 +190,8 @@ var schemaArgs = [NumTypes][]ArgInfo{
 	TypeFchdir:      {resArg, a("fd", KindFD)},
 	TypeChroot:      {resArg, a("path", KindPath)},
 	TypeUserfaultfd: {resArg, a("flags", KindUint)},
+	TypeSetsid:      {resArg},
+	TypeSetpgid:     {resArg, a("pid", KindPID), a("pgid", KindPID)},
 }
 
 // execArgs follows the process description of an exec event: Falco's

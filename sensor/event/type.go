@@ -70,6 +70,8 @@ const (
 	TypeFchdir
 	TypeChroot
 	TypeUserfaultfd
+	TypeSetsid
+	TypeSetpgid
 
 	// NumTypes is one more than the largest Type.
 	NumTypes
@@ -139,6 +141,8 @@ var typeNames = [NumTypes]string{
 	TypeFchdir:      "fchdir",
 	TypeChroot:      "chroot",
 	TypeUserfaultfd: "userfaultfd",
+	TypeSetsid:      "setsid",
+	TypeSetpgid:     "setpgid",
 }
 
 // String returns Falco's name for the type ("openat", "execve",

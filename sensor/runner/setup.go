@@ -149,7 +149,7 @@ var stateTypes = []event.Type{
 	event.TypeProcExit, event.TypeOpen, event.TypeOpenat, event.TypeOpenat2, event.TypeCreat, event.TypeClose,
 	event.TypeDup, event.TypeDup2, event.TypeDup3, event.TypeFcntl, event.TypeSocket, event.TypeConnect,
 	event.TypeAccept, event.TypeAccept4, event.TypeBind, event.TypePipe, event.TypePipe2, event.TypeSocketpair,
-	event.TypeChdir, event.TypeFchdir, event.TypeMemfdCreate,
+	event.TypeChdir, event.TypeFchdir, event.TypeMemfdCreate, event.TypeSetsid, event.TypeSetpgid,
 }
 
 // CaptureTypes is the in-kernel filter: the union of what the rules can

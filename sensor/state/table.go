@@ -274,6 +274,14 @@ func (t *Table) Update(ev *event.Event) *Process {
 		if ok {
 			t.open(p, ev)
 		}
+	case event.TypeSetsid:
+		if ok { // the caller leads a new session and process group
+			p.SID, p.PGID = ev.Res, ev.Res
+		}
+	case event.TypeSetpgid:
+		if ok {
+			t.setpgid(p, ev)
+		}
 	case event.TypeMemfdCreate:
 		if ok {
 			name, _ := ev.BytesOf(event.KeyName)
@@ -809,4 +817,21 @@ func (t *Table) cgroupIDFromProc(pid int64) string {
 		}
 	}
 	return ""
+}
+
+// setpgid moves a process (the caller for pid 0) into the process group
+// pgid (its own for pgid 0).
+func (t *Table) setpgid(p *Process, ev *event.Event) {
+	pid, _ := ev.IntOf(event.KeyPid)
+	pgid, _ := ev.IntOf(event.KeyPgid)
+	target := p
+	if pid != 0 && pid != p.PID {
+		if target = t.procs[pid]; target == nil {
+			return
+		}
+	}
+	if pgid == 0 {
+		pgid = target.PID
+	}
+	target.PGID = pgid
 }

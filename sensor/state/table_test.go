@@ -313,3 +313,30 @@ func TestDupSurvivesClose(t *testing.T) {
 		t.Errorf("%d fds open", p.FDs.Len())
 	}
 }
+
+// setsid and setpgid move processes between sessions and process groups,
+// which proc.sid, proc.sname and proc.vpgid read.
+func TestSessionsAndGroups(t *testing.T) {
+	tb := newTable()
+	tb.Update(mk(t, event.TypeExecve, 100, 1, 0, map[string]any{"exe": "sshd"}))
+	tb.Update(mk(t, event.TypeClone, 100, 1, 101, nil))
+	tb.Update(mk(t, event.TypeClone, 100, 1, 102, nil))
+	tb.Update(mk(t, event.TypeSetsid, 101, 100, 101, nil))
+	if c := tb.Get(101); c.SID != 101 || c.PGID != 101 {
+		t.Errorf("after setsid: sid %d pgid %d, want 101 101", c.SID, c.PGID)
+	}
+	// A failed setsid changes nothing.
+	tb.Update(mk(t, event.TypeSetsid, 102, 100, -1, nil))
+	if c := tb.Get(102); c.SID == 102 {
+		t.Error("a failed setsid made 102 a session leader")
+	}
+	// setpgid(0, 0): the caller's own group; setpgid(pid, pgid): another's.
+	tb.Update(mk(t, event.TypeSetpgid, 102, 100, 0, map[string]any{"pid": int64(0), "pgid": int64(0)}))
+	if c := tb.Get(102); c.PGID != 102 {
+		t.Errorf("setpgid(0, 0): pgid %d, want 102", c.PGID)
+	}
+	tb.Update(mk(t, event.TypeSetpgid, 100, 1, 0, map[string]any{"pid": int64(102), "pgid": int64(101)}))
+	if c := tb.Get(102); c.PGID != 101 {
+		t.Errorf("setpgid(102, 101) by the parent: pgid %d, want 101", c.PGID)
+	}
+}
