@@ -44,9 +44,13 @@ type Table struct {
 	// pendingClose is applied at the next update: Falco evaluates a close
 	// event with the fd it closes still known.
 	pendingClose struct {
-		pid, fd int64
-		set     bool
+		proc *Process
+		fd   int64
 	}
+	// last is the process of the previous event: consecutive events
+	// mostly come from one process, so most lookups skip the map. Every
+	// change of procs other than an addition under a new pid clears it.
+	last    *Process
 	pathBuf []byte
 	freeFDs []*FD
 	// exited is a ring of exited pids: an exited process stays while
@@ -185,6 +189,7 @@ func (t *Table) put(p *Process) {
 	t.clock++
 	p.lastSeen = t.clock
 	t.procs[p.PID] = p
+	t.last = nil
 	t.size.Store(int64(len(t.procs)))
 }
 
@@ -193,6 +198,7 @@ func (t *Table) put(p *Process) {
 func (t *Table) evict() {
 	want := max(len(t.procs)/16, 1)
 	n := 0
+	t.last = nil
 	for pid, p := range t.procs {
 		if p.Exited {
 			delete(t.procs, pid)
@@ -219,6 +225,11 @@ func (t *Table) evict() {
 // Process returns the process of ev, creating it from /proc (or from the
 // event header when /proc no longer has it) when the table does not know it.
 func (t *Table) Process(ev *event.Event) *Process {
+	if p := t.last; p != nil && p.PID == ev.PID {
+		t.clock++
+		p.lastSeen = t.clock
+		return p
+	}
 	p := t.procs[ev.PID]
 	if p == nil {
 		t.misses++
@@ -232,6 +243,7 @@ func (t *Table) Process(ev *event.Event) *Process {
 	}
 	t.clock++
 	p.lastSeen = t.clock
+	t.last = p
 	return p
 }
 
@@ -239,13 +251,11 @@ func (t *Table) Process(ev *event.Event) *Process {
 // see the event: exec, clone and open take effect for the event itself, as
 // in Falco; a close takes effect at the next Update.
 func (t *Table) Update(ev *event.Event) *Process {
-	if t.pendingClose.set {
-		if p := t.procs[t.pendingClose.pid]; p != nil {
-			f := p.FDs.Get(t.pendingClose.fd)
-			p.FDs.Delete(t.pendingClose.fd)
-			t.releaseFD(f)
-		}
-		t.pendingClose.set = false
+	if p := t.pendingClose.proc; p != nil {
+		f := p.FDs.Get(t.pendingClose.fd)
+		p.FDs.Delete(t.pendingClose.fd)
+		t.releaseFD(f)
+		t.pendingClose.proc = nil
 	}
 	p := t.Process(ev)
 	if ev.Type != event.TypeProcExit && ev.Type != event.TypeUnknown {
@@ -290,7 +300,7 @@ func (t *Table) Update(ev *event.Event) *Process {
 	case event.TypeClose:
 		if ok {
 			fd, _ := ev.IntOf(event.KeyFD)
-			t.pendingClose.pid, t.pendingClose.fd, t.pendingClose.set = p.PID, fd, true
+			t.pendingClose.proc, t.pendingClose.fd = p, fd
 		}
 	case event.TypeDup, event.TypeDup2, event.TypeDup3:
 		if ok {
@@ -599,6 +609,7 @@ func (t *Table) retire(pid int64) {
 // remove deletes p and recycles its descriptors.
 func (t *Table) remove(p *Process) {
 	delete(t.procs, p.PID)
+	t.last = nil
 	p.FDs.Each(t.releaseFD)
 	t.size.Store(int64(len(t.procs)))
 }
