@@ -12,9 +12,11 @@ import (
 	"strings"
 	"time"
 
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"oras.land/oras-go/v2/registry/remote"
+
 	"github.com/sakersec/saker/artifacts/archive"
 	"github.com/sakersec/saker/index"
-	"github.com/sakersec/saker/internal/config"
 	"github.com/sakersec/saker/internal/version"
 	"github.com/sakersec/saker/registry"
 )
@@ -37,13 +39,14 @@ func DefaultEngine() Engine {
 	}
 }
 
-// DefaultDirs are Falco's install directories per type.
+// DefaultDirs are the install directories per registered type (Falco's
+// for falcoctl's types).
 func DefaultDirs() map[Type]string {
-	return map[Type]string{
-		Rulesfile: config.DefaultRulesfilesDir,
-		Plugin:    config.DefaultPluginsDir,
-		Asset:     config.DefaultAssetsDir,
+	out := map[Type]string{}
+	for _, spec := range registry_.specs() {
+		out[spec.Type] = spec.DefaultDir
 	}
+	return out
 }
 
 // InstallOptions tune [Installer.Install].
@@ -320,49 +323,104 @@ func (in *Installer) stage(ctx context.Context, p *planned, opts InstallOptions)
 	if dir == "" {
 		dir = DefaultDirs()[a.Type]
 	}
-	dir, err := filepath.Abs(dir)
+	st, err := StageLayer(ctx, a.repo, a.Ref, a.Layer, dir, StageOptions{
+		Limits: opts.Limits, Tracker: in.Tracker, Label: "pull " + a.Name, Logger: in.logger(), What: string(a.Type),
+	})
+	if st != nil {
+		p.dir, p.staging, p.files = st.Dest, st.Dir, st.Files
+	}
+	return err
+}
+
+// StageOptions tune [StageLayer]. The zero value is safe: default limits,
+// no progress, no logs.
+type StageOptions struct {
+	Limits  Limits
+	Tracker Tracker
+	// Label names the transfer in progress output.
+	Label  string
+	Logger *slog.Logger
+	// What names the destination in errors ("rulesfile directory");
+	// empty means "destination".
+	What string
+}
+
+// Staged is a layer downloaded, verified and extracted into a staging
+// directory inside its destination, ready to be renamed into place.
+type Staged struct {
+	// Dest is the destination directory, absolute.
+	Dest string
+	// Dir is the staging directory; the caller removes it when done.
+	Dir string
+	// Root holds the extracted files.
+	Root string
+	// Files are the extracted regular files, slash-separated and
+	// relative to Root.
+	Files []string
+}
+
+// StageLayer downloads layer from repo (ref names it in errors) into a
+// staging directory created inside dest, so that the final renames stay on
+// one filesystem, verifying size and digest while it streams, and extracts
+// it with [archive.Extract] under opts.Limits. Staging directories that an
+// interrupted install left in dest are removed first. On error the
+// returned Staged (when not nil) still names the staging directory to
+// remove.
+func StageLayer(ctx context.Context, repo *remote.Repository, ref string, layer ocispec.Descriptor, dest string, opts StageOptions) (*Staged, error) {
+	what := opts.What
+	if what == "" {
+		what = "destination"
+	} else {
+		what += " directory"
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	dir, err := filepath.Abs(dest)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("%s directory: %w", a.Type, err)
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
-	p.dir = dir
+	st := &Staged{Dest: dir}
 	limits := opts.Limits.WithDefaults()
-	if a.Layer.Size > limits.MaxTotalSize {
-		return fmt.Errorf("%s: %w: layer is %d bytes, over the %d-byte limit", a.Ref, ErrUnsafeArchive, a.Layer.Size, limits.MaxTotalSize)
+	if layer.Size > limits.MaxTotalSize {
+		return st, fmt.Errorf("%s: %w: layer is %d bytes, over the %d-byte limit", ref, ErrUnsafeArchive, layer.Size, limits.MaxTotalSize)
 	}
-	removeStaleStaging(dir, in.logger())
-	// The staging directory sits in the destination so that the final
-	// renames stay on one filesystem and are atomic.
-	p.staging, err = os.MkdirTemp(dir, stagingPrefix)
+	removeStaleStaging(dir, log)
+	st.Dir, err = os.MkdirTemp(dir, stagingPrefix)
 	if err != nil {
-		return fmt.Errorf("%s directory: %w", a.Type, err)
+		return st, fmt.Errorf("%s: %w", what, err)
 	}
-	blob := filepath.Join(p.staging, "layer.tar.gz")
-	if err := in.download(ctx, a, blob); err != nil {
-		return err
+	blob := filepath.Join(st.Dir, "layer.tar.gz")
+	if err := DownloadLayer(ctx, repo, ref, layer, blob, opts.Tracker, opts.Label); err != nil {
+		return st, err
 	}
 	f, err := os.Open(blob)
 	if err != nil {
-		return err
+		return st, err
 	}
 	defer f.Close()
-	root := filepath.Join(p.staging, "root")
-	if err := os.Mkdir(root, 0o755); err != nil {
-		return err
+	st.Root = filepath.Join(st.Dir, "root")
+	if err := os.Mkdir(st.Root, 0o755); err != nil {
+		return st, err
 	}
-	p.files, err = archive.Extract(f, root, limits)
+	st.Files, err = archive.Extract(f, st.Root, limits)
 	if err != nil {
-		return fmt.Errorf("%s: layer %s: %w", a.Ref, a.Layer.Digest, err)
+		return st, fmt.Errorf("%s: layer %s: %w", ref, layer.Digest, err)
 	}
-	return nil
+	return st, nil
 }
 
-func (in *Installer) download(ctx context.Context, a *Artifact, path string) error {
-	rc, err := a.repo.Blobs().Fetch(ctx, a.Layer)
+// DownloadLayer streams layer from repo into a new file at path, verifying
+// its size and digest on the way; a mismatch wraps [ErrDigestMismatch].
+// tr, if not nil, reports progress under label.
+func DownloadLayer(ctx context.Context, repo *remote.Repository, ref string, layer ocispec.Descriptor, path string, tr Tracker, label string) error {
+	rc, err := repo.Blobs().Fetch(ctx, layer)
 	if err != nil {
-		return registry.Explain(err, a.Ref)
+		return registry.Explain(err, ref)
 	}
 	defer rc.Close()
 	out, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
@@ -370,19 +428,19 @@ func (in *Installer) download(ctx context.Context, a *Artifact, path string) err
 		return err
 	}
 	defer out.Close()
-	verifier := a.Layer.Digest.Verifier()
-	var r io.Reader = io.LimitReader(rc, a.Layer.Size+1)
+	verifier := layer.Digest.Verifier()
+	var r io.Reader = io.LimitReader(rc, layer.Size+1)
 	done := func() {}
-	if in.Tracker != nil {
-		r, done = in.Tracker.Track(r, a.Layer.Size, "pull "+a.Name)
+	if tr != nil {
+		r, done = tr.Track(r, layer.Size, label)
 	}
 	n, err := io.Copy(io.MultiWriter(out, verifier), r)
 	done()
 	if err != nil {
-		return fmt.Errorf("%s: downloading layer %s: %w", a.Ref, a.Layer.Digest, err)
+		return fmt.Errorf("%s: downloading layer %s: %w", ref, layer.Digest, err)
 	}
-	if n != a.Layer.Size || !verifier.Verified() {
-		return fmt.Errorf("%s: layer %s: %w: received %d bytes that do not hash to the manifest's digest (%d bytes); nothing was installed", a.Ref, a.Layer.Digest, ErrDigestMismatch, n, a.Layer.Size)
+	if n != layer.Size || !verifier.Verified() {
+		return fmt.Errorf("%s: layer %s: %w: received %d bytes that do not hash to the manifest's digest (%d bytes); nothing was installed", ref, layer.Digest, ErrDigestMismatch, n, layer.Size)
 	}
 	return nil
 }
@@ -453,7 +511,7 @@ func (in *Installer) commit(p *planned, current []Record) (Record, error) {
 				}
 			}
 		}
-		if err := syncFile(src); err != nil {
+		if err := SyncFile(src); err != nil {
 			rollback()
 			return Record{}, fmt.Errorf("%s: %w", src, err)
 		}
@@ -469,7 +527,7 @@ func (in *Installer) commit(p *planned, current []Record) (Record, error) {
 		dirs[filepath.Dir(dst)] = true
 	}
 	for d := range dirs {
-		syncDir(d)
+		SyncDir(d)
 	}
 	now := time.Now
 	if in.Now != nil {
@@ -505,9 +563,9 @@ func (in *Installer) commit(p *planned, current []Record) (Record, error) {
 	return rec, nil
 }
 
-// syncFile flushes a staged file to disk before it is renamed into place,
+// SyncFile flushes a staged file to disk before it is renamed into place,
 // so a crash never leaves a renamed but empty file.
-func syncFile(path string) error {
+func SyncFile(path string) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return err
@@ -516,7 +574,9 @@ func syncFile(path string) error {
 	return f.Sync()
 }
 
-func syncDir(dir string) {
+// SyncDir flushes a directory's entries (renames into it) to disk, best
+// effort.
+func SyncDir(dir string) {
 	if d, err := os.Open(dir); err == nil {
 		_ = d.Sync()
 		d.Close()
@@ -558,9 +618,15 @@ func (in *Installer) Uninstall(name string) (*Record, error) {
 	if rec == nil {
 		return nil, fmt.Errorf("%s: %w (see `sakerctl artifact list --installed`)", name, ErrNotInstalled)
 	}
-	for _, f := range rec.Files {
-		if err := os.Remove(f); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return nil, fmt.Errorf("removing %s: %w", f, err)
+	if spec, _ := LookupType(rec.Type); spec.Uninstall != nil {
+		if err := spec.Uninstall(*rec, in.logger()); err != nil {
+			return nil, err
+		}
+	} else {
+		for _, f := range rec.Files {
+			if err := os.Remove(f); err != nil && !errors.Is(err, os.ErrNotExist) {
+				return nil, fmt.Errorf("removing %s: %w", f, err)
+			}
 		}
 	}
 	if err := in.State.Delete(name); err != nil {

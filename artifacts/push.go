@@ -62,7 +62,10 @@ type PushResult struct {
 // manifests of other platforms under the same tag are kept).
 func Push(ctx context.Context, repo *remote.Repository, opts PushOptions) (*PushResult, error) {
 	ref := repo.Reference.Registry + "/" + repo.Reference.Repository
-	if opts.Type.LayerMediaType() == "" {
+	if !slices.Contains(Types, opts.Type) {
+		if _, ok := LookupType(opts.Type); ok {
+			return nil, fmt.Errorf("%w: Push packs rulesfiles, plugins and assets; %s artifacts are packed by their own package", ErrInvalid, opts.Type)
+		}
 		return nil, fmt.Errorf("%w: --type is required: rulesfile, plugin or asset", ErrInvalid)
 	}
 	if _, err := parseVersion(opts.Config.Version); err != nil {
@@ -71,7 +74,7 @@ func Push(ctx context.Context, repo *remote.Repository, opts PushOptions) (*Push
 	if opts.Config.Name == "" {
 		opts.Config.Name = filepath.Base(repo.Reference.Repository)
 	}
-	tags, err := pushTags(repo.Reference.Reference, opts)
+	tags, err := PushTags(repo.Reference.Reference, opts.Config.Version, opts.Tags, opts.FloatingTags)
 	if err != nil {
 		return nil, err
 	}
@@ -89,7 +92,7 @@ func Push(ctx context.Context, repo *remote.Repository, opts PushOptions) (*Push
 		return nil, err
 	}
 	cfgDesc := ocispec.Descriptor{MediaType: opts.Type.ConfigMediaType(), Digest: digest.FromBytes(cfgJSON), Size: int64(len(cfgJSON))}
-	if err := pushBlob(ctx, repo, cfgDesc, cfgJSON, nil, ""); err != nil {
+	if err := PushBlob(ctx, repo, cfgDesc, cfgJSON, nil, ""); err != nil {
 		return nil, registry.Explain(err, ref)
 	}
 
@@ -112,21 +115,11 @@ func Push(ctx context.Context, repo *remote.Repository, opts PushOptions) (*Push
 			Size:        int64(len(data)),
 			Annotations: map[string]string{ocispec.AnnotationTitle: title},
 		}
-		if err := pushBlob(ctx, repo, layer, data, opts.Tracker, "push "+title); err != nil {
+		if err := PushBlob(ctx, repo, layer, data, opts.Tracker, "push "+title); err != nil {
 			return nil, registry.Explain(err, ref)
 		}
-		man := ocispec.Manifest{
-			Versioned: specs.Versioned{SchemaVersion: 2},
-			MediaType: ocispec.MediaTypeImageManifest,
-			Config:    cfgDesc,
-			Layers:    []ocispec.Descriptor{layer},
-		}
-		manJSON, err := json.Marshal(man)
+		desc, err := PushImageManifest(ctx, repo, cfgDesc, layer)
 		if err != nil {
-			return nil, err
-		}
-		desc := ocispec.Descriptor{MediaType: ocispec.MediaTypeImageManifest, Digest: digest.FromBytes(manJSON), Size: int64(len(manJSON))}
-		if err := pushManifest(ctx, repo, desc, manJSON); err != nil {
 			return nil, registry.Explain(err, ref)
 		}
 		if opts.Type == Plugin {
@@ -151,7 +144,7 @@ func Push(ctx context.Context, repo *remote.Repository, opts PushOptions) (*Push
 			return nil, err
 		}
 		root = ocispec.Descriptor{MediaType: ocispec.MediaTypeImageIndex, Digest: digest.FromBytes(idxJSON), Size: int64(len(idxJSON))}
-		if err := pushManifest(ctx, repo, root, idxJSON); err != nil {
+		if err := PushManifest(ctx, repo, root, idxJSON); err != nil {
 			return nil, registry.Explain(err, ref)
 		}
 		platforms = nil
@@ -174,7 +167,11 @@ func Push(ctx context.Context, repo *remote.Repository, opts PushOptions) (*Push
 	return res, nil
 }
 
-func pushTags(refTag string, opts PushOptions) ([]string, error) {
+// PushTags returns the tags a push applies: the reference's own tag, then
+// extra, then with floating the floating tags of version (see
+// [FloatingTags]); version alone when there is none. A digest reference is
+// refused.
+func PushTags(refTag, version string, extra []string, floating bool) ([]string, error) {
 	var tags []string
 	add := func(t string) {
 		if t != "" && !slices.Contains(tags, t) {
@@ -185,11 +182,11 @@ func pushTags(refTag string, opts PushOptions) ([]string, error) {
 		return nil, fmt.Errorf("%w: push to a tag, not a digest", ErrInvalid)
 	}
 	add(refTag)
-	for _, t := range opts.Tags {
+	for _, t := range extra {
 		add(t)
 	}
-	if opts.FloatingTags {
-		ft, err := FloatingTags(opts.Config.Version)
+	if floating {
+		ft, err := FloatingTags(version)
 		if err != nil {
 			return nil, err
 		}
@@ -198,7 +195,7 @@ func pushTags(refTag string, opts PushOptions) ([]string, error) {
 		}
 	}
 	if len(tags) == 0 {
-		add(opts.Config.Version)
+		add(version)
 	}
 	return tags, nil
 }
@@ -271,7 +268,9 @@ func platformString(p *ocispec.Platform) string {
 	return s
 }
 
-func pushBlob(ctx context.Context, repo *remote.Repository, desc ocispec.Descriptor, data []byte, tr Tracker, label string) error {
+// PushBlob pushes data as desc unless the repository has it; tr, if not
+// nil, reports progress under label.
+func PushBlob(ctx context.Context, repo *remote.Repository, desc ocispec.Descriptor, data []byte, tr Tracker, label string) error {
 	ok, err := repo.Exists(ctx, desc)
 	if err != nil {
 		return err
@@ -292,7 +291,27 @@ func pushBlob(ctx context.Context, repo *remote.Repository, desc ocispec.Descrip
 	return err
 }
 
-func pushManifest(ctx context.Context, repo *remote.Repository, desc ocispec.Descriptor, data []byte) error {
+// PushImageManifest pushes the image manifest of one config blob and one
+// layer (both pushed already), the shape of every artifact, and returns its
+// descriptor.
+func PushImageManifest(ctx context.Context, repo *remote.Repository, config, layer ocispec.Descriptor) (ocispec.Descriptor, error) {
+	man := ocispec.Manifest{
+		Versioned: specs.Versioned{SchemaVersion: 2},
+		MediaType: ocispec.MediaTypeImageManifest,
+		Config:    config,
+		Layers:    []ocispec.Descriptor{layer},
+	}
+	data, err := json.Marshal(man)
+	if err != nil {
+		return ocispec.Descriptor{}, err
+	}
+	desc := ocispec.Descriptor{MediaType: ocispec.MediaTypeImageManifest, Digest: digest.FromBytes(data), Size: int64(len(data))}
+	return desc, PushManifest(ctx, repo, desc, data)
+}
+
+// PushManifest pushes a manifest or image index; one already there is not
+// an error.
+func PushManifest(ctx context.Context, repo *remote.Repository, desc ocispec.Descriptor, data []byte) error {
 	err := repo.Manifests().Push(ctx, desc, bytes.NewReader(data))
 	if errors.Is(err, errdef.ErrAlreadyExists) {
 		return nil

@@ -36,7 +36,7 @@ func fetchJSON(t *testing.T, c *registry.Client, ref string, desc ocispec.Descri
 	if err != nil {
 		t.Fatal(err)
 	}
-	data, err := fetchAll(context.Background(), repo, desc)
+	data, err := FetchVerified(context.Background(), repo, desc)
 	if err != nil {
 		t.Fatal(err)
 	}

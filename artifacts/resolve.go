@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"regexp"
 	"runtime"
+	"slices"
 	"strings"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -187,6 +188,61 @@ func lastElem(p string) string {
 // constraint selects the highest matching semver tag) and, for plugins,
 // the platform's manifest, and reads its config.
 func (r *Resolver) Resolve(ctx context.Context, raw string, opts ResolveOptions) (*Artifact, error) {
+	rt, err := r.ResolveRoot(ctx, raw)
+	if err != nil {
+		return nil, err
+	}
+	a, err := r.resolveImage(ctx, rt, opts)
+	if err != nil {
+		return nil, err
+	}
+	a.Name, a.Entry = rt.Name, rt.Entry
+	if rt.fullRef && a.Config.Name != "" {
+		a.Name = a.Config.Name
+	}
+	return a, nil
+}
+
+// Root is a reference resolved to its root manifest or image index, the
+// common first step of every pull: name looked up in the indexes, then the
+// tag, semver constraint or digest resolved.
+type Root struct {
+	// Ref is HOST/REPO:TAG or HOST/REPO@DIGEST.
+	Ref string
+	// Repository is HOST/REPO.
+	Repository string
+	// Name is the reference's index name, else the repository's last
+	// path element.
+	Name string
+	// Requested is the tag or constraint asked for; Tag the one chosen
+	// (both empty for a digest).
+	Requested, Tag string
+	Desc           ocispec.Descriptor
+	// Entry is the index entry the name resolved through (nil for a full
+	// reference).
+	Entry *index.Entry
+
+	repo    *remote.Repository
+	fullRef bool // raw was HOST/REPO..., not an index name
+}
+
+// Repo is the repository the root was resolved in.
+func (rt *Root) Repo() *remote.Repository { return rt.repo }
+
+// Fetch reads a manifest or small blob of the root's repository, verifying
+// its size and digest; errors are explained with the root's reference.
+func (rt *Root) Fetch(ctx context.Context, desc ocispec.Descriptor) ([]byte, error) {
+	data, err := FetchVerified(ctx, rt.repo, desc)
+	if err != nil {
+		return nil, registry.Explain(err, rt.Ref)
+	}
+	return data, nil
+}
+
+// ResolveRoot parses raw, looks a name up in the indexes, and resolves the
+// tag (a semver constraint selects the highest matching semver tag; no tag
+// means latest, else the highest release) or digest.
+func (r *Resolver) ResolveRoot(ctx context.Context, raw string) (*Root, error) {
 	ref, err := ParseRef(raw)
 	if err != nil {
 		return nil, err
@@ -195,58 +251,98 @@ func (r *Resolver) Resolve(ctx context.Context, raw string, opts ResolveOptions)
 	if err != nil {
 		return nil, err
 	}
-	a, err := r.resolveIn(ctx, repo, ref, opts)
+	rt, err := r.resolveRootIn(ctx, repo, ref)
 	if err != nil {
 		return nil, err
 	}
-	a.Name, a.Entry = name, entry
-	if ref.Name == "" && a.Config.Name != "" {
-		a.Name = a.Config.Name
-	}
-	return a, nil
+	rt.Name, rt.Entry, rt.fullRef = name, entry, ref.Name == ""
+	return rt, nil
 }
 
-// resolveIn resolves ref's tag or digest in repo and reads the chosen
-// manifest and config.
-func (r *Resolver) resolveIn(ctx context.Context, repo *remote.Repository, ref Ref, opts ResolveOptions) (*Artifact, error) {
+func (r *Resolver) resolveRootIn(ctx context.Context, repo *remote.Repository, ref Ref) (*Root, error) {
 	base := repo.Reference.Registry + "/" + repo.Reference.Repository
-	a := &Artifact{Repository: base, repo: repo}
-	var root ocispec.Descriptor
+	rt := &Root{Repository: base, repo: repo}
 	if ref.Digest != "" {
 		d, err := repo.Resolve(ctx, ref.Digest)
 		if err != nil {
 			return nil, registry.Explain(err, base+"@"+ref.Digest)
 		}
-		root, a.Ref = d, base+"@"+ref.Digest
-	} else {
-		tag, d, err := r.resolveTag(ctx, repo, ref.Tag)
-		if err != nil {
-			return nil, err
-		}
-		root, a.Tag, a.Ref = d, tag, base+":"+tag
-		a.Requested = ref.Tag
+		rt.Desc, rt.Ref = d, base+"@"+ref.Digest
+		return rt, nil
 	}
-	a.Digest = root.Digest.String()
-	man, manDesc, err := r.pickManifest(ctx, a, root, opts.Platform)
+	tag, d, err := r.resolveTag(ctx, repo, ref.Tag)
 	if err != nil {
 		return nil, err
 	}
-	a.ManifestDigest = manDesc.Digest.String()
-	if len(man.Layers) != 1 {
-		return nil, fmt.Errorf("%s: %w: the manifest has %d layers, a Falco artifact has exactly one", a.Ref, ErrFormat, len(man.Layers))
-	}
-	a.Layer = man.Layers[0]
-	t, ok := TypeFromLayer(a.Layer.MediaType)
-	if !ok {
-		return nil, fmt.Errorf("%s: %w: layer media type %q is not a Falco rulesfile, plugin or asset layer", a.Ref, ErrFormat, a.Layer.MediaType)
-	}
-	a.Type = t
-	cfgData, err := fetchAll(ctx, repo, man.Config)
+	rt.Desc, rt.Tag, rt.Ref, rt.Requested = d, tag, base+":"+tag, ref.Tag
+	return rt, nil
+}
+
+// Image is one image manifest of an artifact: its single layer, the type
+// the layer's media type denotes in the type table, and the config blob.
+type Image struct {
+	Desc     ocispec.Descriptor
+	Manifest ocispec.Manifest
+	Type     Type
+	Layer    ocispec.Descriptor
+	// Config is the raw config blob.
+	Config []byte
+}
+
+// ReadImage reads the image manifest desc of rt and its config blob. The
+// manifest must have one layer, whose media type and the config's are
+// those of one registered type (an empty config media type is accepted,
+// for falcoctl's types, which the layer alone identifies).
+func (rt *Root) ReadImage(ctx context.Context, desc ocispec.Descriptor) (*Image, error) {
+	data, err := rt.Fetch(ctx, desc)
 	if err != nil {
-		return nil, registry.Explain(err, a.Ref)
+		return nil, err
 	}
-	if len(cfgData) > 0 {
-		if err := json.Unmarshal(cfgData, &a.Config); err != nil {
+	return rt.readImage(ctx, desc, data)
+}
+
+func (rt *Root) readImage(ctx context.Context, desc ocispec.Descriptor, data []byte) (*Image, error) {
+	img := &Image{Desc: desc}
+	if err := json.Unmarshal(data, &img.Manifest); err != nil {
+		return nil, fmt.Errorf("%s: %w: manifest %s: %v", rt.Ref, ErrFormat, desc.Digest, err)
+	}
+	if len(img.Manifest.Layers) != 1 {
+		return nil, fmt.Errorf("%s: %w: the manifest has %d layers, a Falco artifact has exactly one", rt.Ref, ErrFormat, len(img.Manifest.Layers))
+	}
+	img.Layer = img.Manifest.Layers[0]
+	t, ok := TypeFromLayer(img.Layer.MediaType)
+	if !ok {
+		return nil, fmt.Errorf("%s: %w: layer media type %q is not a Falco rulesfile, plugin or asset layer", rt.Ref, ErrFormat, img.Layer.MediaType)
+	}
+	img.Type = t
+	// falcoctl's types are known by their layer alone (tools have pushed
+	// them with other config media types); other types need both.
+	if cm := img.Manifest.Config.MediaType; !slices.Contains(Types, t) && cm != t.ConfigMediaType() {
+		return nil, fmt.Errorf("%s: %w: manifest %s has a %s layer but config %q (want %s)", rt.Ref, ErrFormat, desc.Digest, t, cm, t.ConfigMediaType())
+	}
+	cfg, err := rt.Fetch(ctx, img.Manifest.Config)
+	if err != nil {
+		return nil, err
+	}
+	img.Config = cfg
+	return img, nil
+}
+
+// resolveImage reads rt's manifest (the platform's, for an image index)
+// and config.
+func (r *Resolver) resolveImage(ctx context.Context, rt *Root, opts ResolveOptions) (*Artifact, error) {
+	a := &Artifact{Repository: rt.Repository, Ref: rt.Ref, Tag: rt.Tag, Requested: rt.Requested, Digest: rt.Desc.Digest.String(), repo: rt.repo}
+	img, err := r.pickManifest(ctx, a, rt, opts.Platform)
+	if err != nil {
+		return nil, err
+	}
+	a.ManifestDigest = img.Desc.Digest.String()
+	a.Layer, a.Type = img.Layer, img.Type
+	if spec, _ := LookupType(a.Type); spec.Command != "" {
+		return nil, fmt.Errorf("%s: %w: a %s artifact installs with `%s`, not as files", a.Ref, ErrFormat, a.Type, spec.Command)
+	}
+	if len(img.Config) > 0 {
+		if err := json.Unmarshal(img.Config, &a.Config); err != nil {
 			return nil, fmt.Errorf("%s: %w: config blob is not valid JSON: %v", a.Ref, ErrFormat, err)
 		}
 	}
@@ -303,27 +399,23 @@ func (r *Resolver) resolveTag(ctx context.Context, repo *remote.Repository, tag 
 	return best, d, nil
 }
 
-// pickManifest returns the image manifest of root: root itself, or the
-// manifest of the requested platform when root is an image index.
-func (r *Resolver) pickManifest(ctx context.Context, a *Artifact, root ocispec.Descriptor, platform string) (ocispec.Manifest, ocispec.Descriptor, error) {
-	var man ocispec.Manifest
-	data, err := fetchAll(ctx, a.repo, root)
+// pickManifest returns the image of rt: the root itself, or the manifest
+// of the requested platform when the root is an image index.
+func (r *Resolver) pickManifest(ctx context.Context, a *Artifact, rt *Root, platform string) (*Image, error) {
+	data, err := rt.Fetch(ctx, rt.Desc)
 	if err != nil {
-		return man, root, registry.Explain(err, a.Ref)
+		return nil, err
 	}
-	switch root.MediaType {
+	switch rt.Desc.MediaType {
 	case ocispec.MediaTypeImageManifest:
-		if err := json.Unmarshal(data, &man); err != nil {
-			return man, root, fmt.Errorf("%s: %w: manifest: %v", a.Ref, ErrFormat, err)
-		}
-		return man, root, nil
+		return rt.readImage(ctx, rt.Desc, data)
 	case ocispec.MediaTypeImageIndex:
 	default:
-		return man, root, fmt.Errorf("%s: %w: unsupported manifest media type %q", a.Ref, ErrFormat, root.MediaType)
+		return nil, fmt.Errorf("%s: %w: unsupported manifest media type %q", a.Ref, ErrFormat, rt.Desc.MediaType)
 	}
 	var idx ocispec.Index
 	if err := json.Unmarshal(data, &idx); err != nil {
-		return man, root, fmt.Errorf("%s: %w: image index: %v", a.Ref, ErrFormat, err)
+		return nil, fmt.Errorf("%s: %w: image index: %v", a.Ref, ErrFormat, err)
 	}
 	if platform == "" {
 		platform = runtime.GOOS + "/" + runtime.GOARCH
@@ -338,20 +430,35 @@ func (r *Resolver) pickManifest(ctx context.Context, a *Artifact, root ocispec.D
 		}
 	}
 	if chosen == nil {
-		return man, root, fmt.Errorf("%s: %w: no manifest for platform %s (available: %s; choose one with --platform)", a.Ref, ErrNotFound, platform, strings.Join(a.Platforms, ", "))
+		return nil, fmt.Errorf("%s: %w: no manifest for platform %s (available: %s; choose one with --platform)", a.Ref, ErrNotFound, platform, strings.Join(a.Platforms, ", "))
 	}
-	mdata, err := fetchAll(ctx, a.repo, *chosen)
-	if err != nil {
-		return man, *chosen, registry.Explain(err, a.Ref)
-	}
-	if err := json.Unmarshal(mdata, &man); err != nil {
-		return man, *chosen, fmt.Errorf("%s: %w: manifest for %s: %v", a.Ref, ErrFormat, platform, err)
-	}
-	return man, *chosen, nil
+	return rt.ReadImage(ctx, *chosen)
 }
 
-// fetchAll reads a small blob or manifest, verifying its size and digest.
-func fetchAll(ctx context.Context, repo *remote.Repository, desc ocispec.Descriptor) ([]byte, error) {
+// Manifests lists the image manifests of rt: those of its image index, or
+// the root itself when it is an image manifest.
+func (rt *Root) Manifests(ctx context.Context) ([]ocispec.Descriptor, error) {
+	switch rt.Desc.MediaType {
+	case ocispec.MediaTypeImageManifest:
+		return []ocispec.Descriptor{rt.Desc}, nil
+	case ocispec.MediaTypeImageIndex:
+	default:
+		return nil, fmt.Errorf("%s: %w: unsupported manifest media type %q", rt.Ref, ErrFormat, rt.Desc.MediaType)
+	}
+	data, err := rt.Fetch(ctx, rt.Desc)
+	if err != nil {
+		return nil, err
+	}
+	var idx ocispec.Index
+	if err := json.Unmarshal(data, &idx); err != nil {
+		return nil, fmt.Errorf("%s: %w: image index: %v", rt.Ref, ErrFormat, err)
+	}
+	return idx.Manifests, nil
+}
+
+// FetchVerified reads a manifest or small blob (at most 4 MiB) of repo,
+// verifying its size and digest.
+func FetchVerified(ctx context.Context, repo *remote.Repository, desc ocispec.Descriptor) ([]byte, error) {
 	const maxMeta = 4 << 20
 	if desc.Size > maxMeta {
 		return nil, fmt.Errorf("%w: %s is %d bytes, more than the %d allowed for metadata", ErrFormat, desc.Digest, desc.Size, maxMeta)
@@ -399,30 +506,13 @@ func (r *Resolver) Tags(ctx context.Context, raw string) ([]string, string, erro
 
 // FetchRoot returns the raw root manifest (or image index) raw refers to.
 func (r *Resolver) FetchRoot(ctx context.Context, raw string) ([]byte, ocispec.Descriptor, error) {
-	ref, err := ParseRef(raw)
+	rt, err := r.ResolveRoot(ctx, raw)
 	if err != nil {
 		return nil, ocispec.Descriptor{}, err
 	}
-	repo, _, err := r.Repo(ctx, ref)
+	data, err := FetchVerified(ctx, rt.repo, rt.Desc)
 	if err != nil {
-		return nil, ocispec.Descriptor{}, err
+		return nil, rt.Desc, registry.Explain(err, rt.Repository)
 	}
-	base := repo.Reference.Registry + "/" + repo.Reference.Repository
-	var root ocispec.Descriptor
-	if ref.Digest != "" {
-		root, err = repo.Resolve(ctx, ref.Digest)
-		if err != nil {
-			return nil, root, registry.Explain(err, base+"@"+ref.Digest)
-		}
-	} else {
-		_, root, err = r.resolveTag(ctx, repo, ref.Tag)
-		if err != nil {
-			return nil, root, err
-		}
-	}
-	data, err := fetchAll(ctx, repo, root)
-	if err != nil {
-		return nil, root, registry.Explain(err, base)
-	}
-	return data, root, nil
+	return data, rt.Desc, nil
 }

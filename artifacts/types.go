@@ -15,9 +15,6 @@ const (
 	Asset     Type = "asset"
 )
 
-// Types lists the artifact types in a stable order.
-var Types = []Type{Rulesfile, Plugin, Asset}
-
 // Media types of falcoctl's artifacts.
 const (
 	RulesfileConfigMediaType = "application/vnd.cncf.falco.rulesfile.config.v1+json"
@@ -28,13 +25,24 @@ const (
 	AssetLayerMediaType      = "application/vnd.cncf.falco.asset.layer.v1+tar.gz"
 )
 
-// ParseType parses a type name.
+// ParseType parses a type name: one of the registered types.
 func ParseType(s string) (Type, error) {
-	switch t := Type(strings.ToLower(strings.TrimSpace(s))); t {
-	case Rulesfile, Plugin, Asset:
+	t := Type(strings.ToLower(strings.TrimSpace(s)))
+	if _, ok := LookupType(t); ok {
 		return t, nil
 	}
-	return "", fmt.Errorf("artifact type %q: %w: want rulesfile, plugin or asset", s, ErrInvalid)
+	var names []string
+	for _, r := range RegisteredTypes() {
+		names = append(names, string(r))
+	}
+	return "", fmt.Errorf("artifact type %q: %w: want %s", s, ErrInvalid, joinOr(names))
+}
+
+func joinOr(names []string) string {
+	if len(names) < 2 {
+		return strings.Join(names, "")
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
 }
 
 // ParseTypes parses a list of type names; each element may itself be
@@ -56,47 +64,36 @@ func ParseTypes(list []string) ([]Type, error) {
 	return out, nil
 }
 
-// LayerMediaType is the media type of t's single layer.
+// LayerMediaType is the media type of t's single layer ("" for a type
+// that is not registered).
 func (t Type) LayerMediaType() string {
-	switch t {
-	case Rulesfile:
-		return RulesfileLayerMediaType
-	case Plugin:
-		return PluginLayerMediaType
-	case Asset:
-		return AssetLayerMediaType
-	}
-	return ""
+	spec, _ := LookupType(t)
+	return spec.LayerMediaType
 }
 
 // ConfigMediaType is the media type of t's config blob.
 func (t Type) ConfigMediaType() string {
-	switch t {
-	case Rulesfile:
-		return RulesfileConfigMediaType
-	case Plugin:
-		return PluginConfigMediaType
-	case Asset:
-		return AssetConfigMediaType
-	}
-	return ""
+	spec, _ := LookupType(t)
+	return spec.ConfigMediaType
 }
 
-// TypeFromLayer returns the artifact type a layer media type denotes.
+// TypeFromLayer returns the registered artifact type a layer media type
+// denotes.
 func TypeFromLayer(mediaType string) (Type, bool) {
-	for _, t := range Types {
-		if t.LayerMediaType() == mediaType {
-			return t, true
+	for _, spec := range registry_.specs() {
+		if spec.LayerMediaType == mediaType {
+			return spec.Type, true
 		}
 	}
 	return "", false
 }
 
-// TypeFromConfig returns the artifact type a config media type denotes.
+// TypeFromConfig returns the registered artifact type a config media type
+// denotes.
 func TypeFromConfig(mediaType string) (Type, bool) {
-	for _, t := range Types {
-		if t.ConfigMediaType() == mediaType {
-			return t, true
+	for _, spec := range registry_.specs() {
+		if spec.ConfigMediaType == mediaType {
+			return spec.Type, true
 		}
 	}
 	return "", false

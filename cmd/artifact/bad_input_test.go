@@ -162,7 +162,7 @@ func TestBadPushInputs(t *testing.T) {
 	f := writeFile(t, filepath.Join(t.TempDir(), "r.yaml"), "[]\n")
 	ref := e.reg.Ref("rules/x", "1.0.0")
 	e.fails("want a semver version", append([]string{"registry", "push", ref, f, "--type", "rulesfile", "--version", "1.2"}, e.transport...)...)
-	e.fails("want rulesfile, plugin or asset", append([]string{"registry", "push", ref, f, "--type", "kmod", "--version", "1.0.0"}, e.transport...)...)
+	e.fails("want rulesfile, plugin, asset or driver", append([]string{"registry", "push", ref, f, "--type", "kmod", "--version", "1.0.0"}, e.transport...)...)
 	e.fails("give one platform per file", append([]string{"registry", "push", ref, f, f, "--type", "plugin", "--version", "1.0.0", "--platform", "linux/amd64"}, e.transport...)...)
 	e.fails("--depends-on", append([]string{"registry", "push", ref, f, "--type", "rulesfile", "--version", "1.0.0", "--depends-on", "k8saudit"}, e.transport...)...)
 	e.fails("not a Falco rules file", append([]string{"registry", "push", ref, writeFile(t, filepath.Join(t.TempDir(), "bad.yaml"), "{not: [valid"), "--type", "rulesfile", "--version", "1.0.0"}, e.transport...)...)

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -13,10 +12,8 @@ import (
 	"time"
 
 	"github.com/sakersec/saker/artifacts"
-	"github.com/sakersec/saker/artifacts/archive"
 	"github.com/sakersec/saker/drivers"
 	"github.com/sakersec/saker/internal/config"
-	"github.com/sakersec/saker/registry"
 )
 
 // Layout of the drivers directory.
@@ -124,84 +121,61 @@ func Install(ctx context.Context, res *artifacts.Resolver, raw string, opts Inst
 	removeStaleStaging(dir, log)
 	var errs []error
 	for _, c := range cands {
-		staging, err := os.MkdirTemp(dir, stagingPrefix)
-		if err != nil {
-			return nil, fmt.Errorf("drivers directory: %w", err)
+		st, err := artifacts.StageLayer(ctx, r.repo, r.Ref, c.Layer, dir, artifacts.StageOptions{Limits: objectLimits, Logger: log, What: "drivers"})
+		var inst *Installed
+		if err == nil {
+			inst, err = describe(r, c, st)
 		}
-		inst, err := stage(ctx, r, c, staging)
 		if err == nil {
 			if err = testLoad(inst.Object, c.Config.Variant); err != nil {
 				err = fmt.Errorf("%w: %v", ErrTestLoad, err)
 			}
 		}
-		if err != nil {
-			_ = os.RemoveAll(staging)
-			log.Warn("driver variant refused", "ref", r.Ref, "variant", c.Label(), "err", err)
-			errs = append(errs, fmt.Errorf("%s: %w", c.Label(), err))
-			continue
+		if err == nil {
+			err = activate(dir, st.Root, inst, opts.State, log)
+			removeStaging(st)
+			if err != nil {
+				return nil, err
+			}
+			log.Info("driver installed", "ref", r.Ref, "version", inst.Version, "variant", inst.Variant, "object", inst.Object)
+			return inst, nil
 		}
-		if err := activate(dir, staging, inst, opts.State, log); err != nil {
-			_ = os.RemoveAll(staging)
-			return nil, err
-		}
-		log.Info("driver installed", "ref", r.Ref, "version", inst.Version, "variant", inst.Variant, "object", inst.Object)
-		return inst, nil
+		removeStaging(st)
+		log.Warn("driver variant refused", "ref", r.Ref, "variant", c.Label(), "err", err)
+		errs = append(errs, fmt.Errorf("%s: %w", c.Label(), err))
 	}
 	return nil, fmt.Errorf("%s refused, the active driver is unchanged: %w", r.Ref, errors.Join(errs...))
 }
 
-// stage downloads c's layer into staging, verifying it, extracts the
-// object and writes the metadata beside it.
-func stage(ctx context.Context, r *Resolved, c Candidate, staging string) (*Installed, error) {
-	limits := archive.DefaultLimits
-	limits.MaxFileSize, limits.MaxTotalSize, limits.MaxEntries = 64<<20, 64<<20, 16
-	if c.Layer.Size > limits.MaxTotalSize {
-		return nil, fmt.Errorf("%w: layer is %d bytes, over the %d-byte limit", ErrFormat, c.Layer.Size, limits.MaxTotalSize)
+// objectLimits bound a driver layer: one object file.
+var objectLimits = artifacts.Limits{MaxFileSize: 64 << 20, MaxTotalSize: 64 << 20, MaxEntries: 16}
+
+func removeStaging(st *artifacts.Staged) {
+	if st != nil && st.Dir != "" {
+		_ = os.RemoveAll(st.Dir)
 	}
-	rc, err := r.repo.Blobs().Fetch(ctx, c.Layer)
-	if err != nil {
-		return nil, registry.Explain(err, r.Ref)
-	}
-	defer rc.Close()
-	blob := filepath.Join(staging, ".layer.tar.gz")
-	f, err := os.OpenFile(blob, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	v := c.Layer.Digest.Verifier()
-	n, err := io.Copy(io.MultiWriter(f, v), io.LimitReader(rc, c.Layer.Size+1))
-	if err != nil {
-		return nil, fmt.Errorf("downloading layer %s: %w", c.Layer.Digest, err)
-	}
-	if n != c.Layer.Size || !v.Verified() {
-		return nil, fmt.Errorf("layer %s: %w: received %d bytes that do not hash to the manifest's digest", c.Layer.Digest, artifacts.ErrDigestMismatch, n)
-	}
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return nil, err
-	}
-	files, err := archive.Extract(f, staging, limits)
-	f.Close()
-	_ = os.Remove(blob)
-	if err != nil {
-		return nil, fmt.Errorf("layer %s: %w", c.Layer.Digest, err)
-	}
+}
+
+// describe checks that the staged layer holds one object file at its root
+// and writes the metadata beside it.
+func describe(r *Resolved, c Candidate, st *artifacts.Staged) (*Installed, error) {
+	files := st.Files
 	if len(files) != 1 || strings.Contains(files[0], "/") || files[0] == MetaFile {
 		return nil, fmt.Errorf("layer %s: %w: want exactly one object file at the archive root, found %q", c.Layer.Digest, ErrFormat, files)
 	}
 	inst := &Installed{
 		Config: c.Config, Ref: r.Ref, Digest: r.Digest, LayerDigest: c.Layer.Digest.String(),
-		InstalledAt: time.Now().UTC(), Object: filepath.Join(staging, files[0]),
+		InstalledAt: time.Now().UTC(), Object: filepath.Join(st.Root, files[0]),
 	}
 	meta, err := json.MarshalIndent(inst, "", "  ")
 	if err != nil {
 		return nil, err
 	}
-	if err := os.WriteFile(filepath.Join(staging, MetaFile), append(meta, '\n'), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(st.Root, MetaFile), append(meta, '\n'), 0o644); err != nil {
 		return nil, err
 	}
-	for _, p := range []string{inst.Object, filepath.Join(staging, MetaFile)} {
-		if err := syncPath(p); err != nil {
+	for _, p := range []string{inst.Object, filepath.Join(st.Root, MetaFile)} {
+		if err := artifacts.SyncFile(p); err != nil {
 			return nil, err
 		}
 	}
@@ -245,7 +219,7 @@ func activate(dir, staging string, inst *Installed, state *artifacts.State, log 
 		_ = os.Remove(tmp)
 		return err
 	}
-	syncDir(dir)
+	artifacts.SyncDir(dir)
 	inst.Object = filepath.Join(final, filepath.Base(inst.Object))
 	if state != nil {
 		rec := artifacts.Record{
@@ -303,22 +277,6 @@ func rollback(dir, link, prev string, log *slog.Logger) {
 		return
 	}
 	log.Error("could not restore the previous driver link", "link", link, "target", prev)
-}
-
-func syncPath(p string) error {
-	f, err := os.Open(p)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	return f.Sync()
-}
-
-func syncDir(dir string) {
-	if d, err := os.Open(dir); err == nil {
-		_ = d.Sync()
-		d.Close()
-	}
 }
 
 // TestLoad loads the object at path with the given variant's programs,

@@ -6,7 +6,6 @@ import (
 	"compress/gzip"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -19,7 +18,6 @@ import (
 	"github.com/opencontainers/go-digest"
 	specs "github.com/opencontainers/image-spec/specs-go"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
-	"oras.land/oras-go/v2/errdef"
 	"oras.land/oras-go/v2/registry/remote"
 
 	"github.com/sakersec/saker/artifacts"
@@ -79,7 +77,7 @@ func Push(ctx context.Context, repo *remote.Repository, opts PushOptions) (*Push
 	if opts.Name == "" {
 		opts.Name = filepath.Base(repo.Reference.Repository)
 	}
-	tags, err := pushTags(repo.Reference.Reference, opts)
+	tags, err := artifacts.PushTags(repo.Reference.Reference, opts.Version, opts.Tags, opts.FloatingTags)
 	if err != nil {
 		return nil, err
 	}
@@ -128,7 +126,7 @@ func Push(ctx context.Context, repo *remote.Repository, opts PushOptions) (*Push
 			MediaType: LayerMediaType, Digest: digest.FromBytes(layerData), Size: int64(len(layerData)),
 			Annotations: map[string]string{ocispec.AnnotationTitle: strings.TrimSuffix(obj.name, filepath.Ext(obj.name)) + ".tar.gz"},
 		}
-		if err := pushBlob(ctx, repo, layer, layerData); err != nil {
+		if err := artifacts.PushBlob(ctx, repo, layer, layerData, nil, ""); err != nil {
 			return nil, registry.Explain(err, base)
 		}
 		for _, v := range variants {
@@ -138,19 +136,11 @@ func Push(ctx context.Context, repo *remote.Repository, opts PushOptions) (*Push
 				return nil, err
 			}
 			cfgDesc := ocispec.Descriptor{MediaType: ConfigMediaType, Digest: digest.FromBytes(cfgData), Size: int64(len(cfgData))}
-			if err := pushBlob(ctx, repo, cfgDesc, cfgData); err != nil {
+			if err := artifacts.PushBlob(ctx, repo, cfgDesc, cfgData, nil, ""); err != nil {
 				return nil, registry.Explain(err, base)
 			}
-			man := ocispec.Manifest{
-				Versioned: specs.Versioned{SchemaVersion: 2}, MediaType: ocispec.MediaTypeImageManifest,
-				Config: cfgDesc, Layers: []ocispec.Descriptor{layer},
-			}
-			manData, err := json.Marshal(man)
+			desc, err := artifacts.PushImageManifest(ctx, repo, cfgDesc, layer)
 			if err != nil {
-				return nil, err
-			}
-			desc := ocispec.Descriptor{MediaType: ocispec.MediaTypeImageManifest, Digest: digest.FromBytes(manData), Size: int64(len(manData))}
-			if err := pushManifest(ctx, repo, desc, manData); err != nil {
 				return nil, registry.Explain(err, base)
 			}
 			desc.Platform = &ocispec.Platform{OS: osName, Architecture: arch}
@@ -164,7 +154,7 @@ func Push(ctx context.Context, repo *remote.Repository, opts PushOptions) (*Push
 		return nil, err
 	}
 	root := ocispec.Descriptor{MediaType: ocispec.MediaTypeImageIndex, Digest: digest.FromBytes(idxData), Size: int64(len(idxData))}
-	if err := pushManifest(ctx, repo, root, idxData); err != nil {
+	if err := artifacts.PushManifest(ctx, repo, root, idxData); err != nil {
 		return nil, registry.Explain(err, base)
 	}
 	for _, t := range tags {
@@ -176,35 +166,6 @@ func Push(ctx context.Context, repo *remote.Repository, opts PushOptions) (*Push
 		opts.Logger.Info("driver pushed", "ref", base+":"+tags[0], "digest", root.Digest.String(), "variants", strings.Join(labels, ", "))
 	}
 	return &PushResult{Ref: base + ":" + tags[0], Digest: root.Digest.String(), Tags: tags, Variants: labels}, nil
-}
-
-func pushTags(refTag string, opts PushOptions) ([]string, error) {
-	if strings.HasPrefix(refTag, "sha256:") {
-		return nil, fmt.Errorf("%w: push to a tag, not a digest", ErrInvalid)
-	}
-	var tags []string
-	add := func(t string) {
-		if t != "" && !slices.Contains(tags, t) {
-			tags = append(tags, t)
-		}
-	}
-	add(refTag)
-	for _, t := range opts.Tags {
-		add(t)
-	}
-	if opts.FloatingTags {
-		ft, err := artifacts.FloatingTags(opts.Version)
-		if err != nil {
-			return nil, err
-		}
-		for _, t := range ft {
-			add(t)
-		}
-	}
-	if len(tags) == 0 {
-		add(opts.Version)
-	}
-	return tags, nil
 }
 
 type object struct {
@@ -279,23 +240,4 @@ func buildLayer(name string, data []byte) ([]byte, error) {
 		return nil, err
 	}
 	return buf.Bytes(), nil
-}
-
-func pushBlob(ctx context.Context, repo *remote.Repository, desc ocispec.Descriptor, data []byte) error {
-	if ok, err := repo.Exists(ctx, desc); err == nil && ok {
-		return nil
-	}
-	err := repo.Push(ctx, desc, bytes.NewReader(data))
-	if errors.Is(err, errdef.ErrAlreadyExists) {
-		return nil
-	}
-	return err
-}
-
-func pushManifest(ctx context.Context, repo *remote.Repository, desc ocispec.Descriptor, data []byte) error {
-	err := repo.Manifests().Push(ctx, desc, bytes.NewReader(data))
-	if errors.Is(err, errdef.ErrAlreadyExists) {
-		return nil
-	}
-	return err
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/sakersec/saker/artifacts"
 	"github.com/sakersec/saker/drivers"
+	"github.com/sakersec/saker/internal/config"
 )
 
 // Media types and annotations of driver artifacts (Saker's own; falcoctl
@@ -21,6 +22,21 @@ const (
 
 // Type is the artifact type recorded in the install state.
 const Type artifacts.Type = "driver"
+
+// InstallCommand is the command that installs driver artifacts: they need
+// a host check, a test load and an atomic switch of the active driver,
+// which `sakerctl artifact install` does not do.
+const InstallCommand = "sakerctl driver install"
+
+// The driver type in artifacts' type table: artifacts recognise driver
+// manifests (resolution, index search types, allowed types, the install
+// state) and leave installing them to [Install].
+func init() {
+	artifacts.RegisterType(artifacts.TypeSpec{
+		Type: Type, ConfigMediaType: ConfigMediaType, LayerMediaType: LayerMediaType,
+		DefaultDir: config.DefaultDriversDir, Command: InstallCommand,
+	})
+}
 
 // ObjectName is the file name of the object inside the layer when it is
 // pushed from the embedded copy.
