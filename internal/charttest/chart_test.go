@@ -186,13 +186,20 @@ func TestDefaults(t *testing.T) {
 		}
 	}
 	for name, path := range map[string]string{
-		"host-proc":         "/host/proc",
-		"docker-socket":     "/var/run/docker.sock",
-		"containerd-socket": "/run/containerd/containerd.sock",
-		"crio-socket":       "/run/crio/crio.sock",
+		"host-proc": "/host/proc",
+		// The sockets' directories: a socket file mounted alone goes
+		// stale when the runtime restarts.
+		"docker-socket":     "/var/run",
+		"containerd-socket": "/run/containerd",
+		"crio-socket":       "/run/crio",
 	} {
 		if mnt := mount(sensor, name); mnt == nil || mnt.MountPath != path || !mnt.ReadOnly {
 			t.Errorf("sensor mount %s = %+v, want %s read-only", name, mnt, path)
+		}
+	}
+	for _, arg := range []string{"--docker-socket=/var/run/docker.sock", "--cri-socket=/run/containerd/containerd.sock", "--cri-socket=/run/crio/crio.sock"} {
+		if !slices.Contains(sensor.Args, arg) {
+			t.Errorf("sensor args %q lack %s (the mounted sockets)", sensor.Args, arg)
 		}
 	}
 	if image := sensor.Image; image != "ghcr.io/sakersec/sakerctl:0.1.0" {
@@ -276,8 +283,8 @@ func TestMinimalCapabilities(t *testing.T) {
 	if mount(sensor, "docker-socket") != nil || mount(sensor, "containerd-socket") != nil || m.volume("docker-socket") != nil {
 		t.Error("runtime sockets set to \"\" are still mounted")
 	}
-	if mnt := mount(sensor, "crio-socket"); mnt == nil || mnt.MountPath != "/var/run/crio/crio.sock" {
-		t.Errorf("crio socket mount %+v, want /var/run/crio/crio.sock", mnt)
+	if mnt := mount(sensor, "crio-socket"); mnt == nil || mnt.MountPath != "/var/run/crio" || !slices.Contains(sensor.Args, "--cri-socket=/var/run/crio/crio.sock") {
+		t.Errorf("crio socket mount %+v, args %q: want /var/run/crio and --cri-socket=/var/run/crio/crio.sock", mnt, sensor.Args)
 	}
 	if mnt := mount(sensor, "host-btf"); mnt == nil || mnt.MountPath != "/sys/kernel/btf" {
 		t.Errorf("btf mount %+v, want /sys/kernel/btf", mnt)
