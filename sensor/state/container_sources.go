@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -54,6 +55,7 @@ type source struct {
 	mu         sync.Mutex
 	api        runtimeAPI
 	found      string // the path connected to (after host-root resolution)
+	key        string // the socket's identity: one socket reached by two paths is asked once
 	state      string // "", "absent", "up", "down", "not-cri"
 	next       time.Time
 }
@@ -131,7 +133,7 @@ func (s *sources) inspect(ctx context.Context, id, runtime string) (ct *Containe
 			}
 			continue
 		}
-		if seen[where] { // /var/run and /run are often the same directory
+		if seen[where] { // /var/run/x.sock and /run/x.sock are often one socket
 			continue
 		}
 		seen[where] = true
@@ -163,9 +165,9 @@ func (s *sources) probeAll(ctx context.Context) {
 	var up []string
 	seen := map[string]bool{}
 	for _, src := range s.all {
-		if api, where := src.connect(ctx, time.Now()); api != nil && !seen[where] {
-			seen[where] = true
-			up = append(up, fmt.Sprintf("%s (%s) at %s", src.kind, api.runtime(), where))
+		if api, key := src.connect(ctx, time.Now()); api != nil && !seen[key] {
+			seen[key] = true
+			up = append(up, fmt.Sprintf("%s (%s) at %s", src.kind, api.runtime(), src.found))
 		}
 	}
 	if len(up) > 0 {
@@ -197,7 +199,7 @@ func (src *source) connect(ctx context.Context, now time.Time) (runtimeAPI, stri
 	src.mu.Lock()
 	defer src.mu.Unlock()
 	if src.api != nil {
-		return src.api, src.found
+		return src.api, src.key
 	}
 	if now.Before(src.next) {
 		return nil, ""
@@ -235,9 +237,9 @@ func (src *source) connect(ctx context.Context, now time.Time) (runtimeAPI, stri
 		}
 		return nil, ""
 	}
-	src.api, src.found = api, p
-	src.setState("up", "container runtime socket answers", slog.LevelDebug, "runtime", api.runtime())
-	return api, p
+	src.api, src.found, src.key = api, p, socketKey(p)
+	src.setState("up", "container runtime socket answers", slog.LevelDebug, "runtime", api.runtime(), "at", p)
+	return api, src.key
 }
 
 // fail drops a connection that failed for another reason than an unknown
@@ -282,6 +284,16 @@ func findSocket(p string, roots []string) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// socketKey identifies the socket file behind a path.
+func socketKey(p string) string {
+	if fi, err := os.Stat(p); err == nil {
+		if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+			return fmt.Sprintf("%d:%d", st.Dev, st.Ino)
+		}
+	}
+	return p
 }
 
 func isSocket(p string) bool {

@@ -439,3 +439,29 @@ func TestCRISocketUnderHostRoot(t *testing.T) {
 	h.waitResolved(webID)
 	h.expect(map[string]any{"container.name": "web"})
 }
+
+// One socket reached by two configured paths (/run and /var/run are often
+// the same directory) is asked once for a container it does not know.
+func TestCRISameSocketTwoPaths(t *testing.T) {
+	cri := kubeWorkload()
+	sock := cri.serve(t)
+	alias := filepath.Join(shortTempDir(t), "alias.sock")
+	if err := os.Symlink(sock, alias); err != nil {
+		t.Fatal(err)
+	}
+	logs := &logCounter{}
+	o := onlyCRI(sock, alias)
+	o.Logger = slog.New(logs)
+	h := newHarness(t, o)
+	unknown := strings.Repeat("f", 64)
+	h.exec("/kubepods/besteffort/pod1/" + unknown)
+	h.waitResolved(unknown)
+	if n := cri.calls.Load(); n != 1 {
+		t.Errorf("the runtime was asked %d times about a container it does not know, want once", n)
+	}
+	for _, m := range logs.msgs {
+		if strings.HasPrefix(m, "container metadata from") && strings.Count(m, "cri (containerd)") != 1 {
+			t.Errorf("the start-up line names the one socket twice: %s", m)
+		}
+	}
+}
