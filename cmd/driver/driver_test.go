@@ -151,6 +151,20 @@ func TestPushInstallPrintenvRun(t *testing.T) {
 	if !strings.Contains(logs, "using the installed eBPF driver") || !strings.Contains(logs, "variant=raw_tracepoint") || !strings.Contains(logs, "mode=raw_tracepoint") {
 		t.Errorf("run did not use the installed raw_tracepoint driver:\n%s", logs)
 	}
+
+	// Uninstalling the active driver removes the link: run loads the
+	// embedded driver and says there is none installed.
+	out = e.ok("artifact", "uninstall", "saker")
+	if !strings.Contains(out, "uninstalled driver saker 1.0.0") {
+		t.Errorf("uninstall output: %q", out)
+	}
+	if left := tree(t, e.drivers); len(left) != 0 {
+		t.Errorf("uninstall left %v in the drivers directory", left)
+	}
+	logs = runSensor(t, e.drivers)
+	if !strings.Contains(logs, "using the embedded eBPF driver") || !strings.Contains(logs, "no driver installed in "+e.drivers) {
+		t.Errorf("run after uninstall:\n%s", logs)
+	}
 }
 
 // runSensor starts `sakerctl run` on a rule that never fires, stops it once

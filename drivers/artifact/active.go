@@ -26,6 +26,10 @@ func Active(dir string) (*Installed, error) {
 			return nil, nil
 		}
 	}
+	if errors.Is(err, fs.ErrNotExist) {
+		target, _ := os.Readlink(cur)
+		return nil, fmt.Errorf("installed driver: the %s link points at %q, which holds no %s (reinstall the driver with sakerctl driver install, or remove the link)", cur, target, MetaFile)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("installed driver: %w (reinstall it with sakerctl driver install)", err)
 	}

@@ -296,3 +296,32 @@ func testLoad(lo drivers.LoadOptions) error {
 	defer d.Close()
 	return d.Attach()
 }
+
+// uninstall removes an installed driver for `sakerctl artifact uninstall`
+// (artifacts' type table calls it under the install state's lock): first
+// the CurrentLink when it names this driver, so that no reader follows it
+// into a half-removed directory and the sensor falls back to the embedded
+// object, then the files and their directory.
+func uninstall(rec artifacts.Record, log *slog.Logger) error {
+	if len(rec.Files) == 0 {
+		return nil
+	}
+	dir := filepath.Dir(rec.Files[0])
+	link := filepath.Join(rec.Dir, CurrentLink)
+	if target, err := os.Readlink(link); err == nil && filepath.Join(rec.Dir, target) == dir {
+		if err := os.Remove(link); err != nil {
+			return fmt.Errorf("removing the active driver link: %w", err)
+		}
+		artifacts.SyncDir(rec.Dir)
+		log.Info("removed the active driver: the sensor loads its embedded driver from its next start", "link", link, "driver", rec.Name, "version", rec.Version)
+	}
+	for _, f := range rec.Files {
+		if err := os.Remove(f); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("removing %s: %w", f, err)
+		}
+	}
+	if err := os.Remove(dir); err != nil && !errors.Is(err, os.ErrNotExist) {
+		log.Warn("driver directory not removed", "dir", dir, "error", err)
+	}
+	return nil
+}

@@ -34,7 +34,7 @@ const InstallCommand = "sakerctl driver install"
 func init() {
 	artifacts.RegisterType(artifacts.TypeSpec{
 		Type: Type, ConfigMediaType: ConfigMediaType, LayerMediaType: LayerMediaType,
-		DefaultDir: config.DefaultDriversDir, Command: InstallCommand,
+		DefaultDir: config.DefaultDriversDir, Command: InstallCommand, Uninstall: uninstall,
 	})
 }
 
