@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/sakersec/saker/internal/config"
@@ -25,10 +26,19 @@ var installedFiles = map[string]struct{ file, body string }{
 // loading accepts it: every rules_files entry is where the artifacts land, and
 // none is missing where the sensor would refuse to start.
 func TestSensorLoadsRenderedRules(t *testing.T) {
+	// A value set without the install init container skips; if every
+	// rendered one did, nothing would have been checked.
+	var rendered, installs atomic.Int32
+	t.Cleanup(func() { // after every (parallel) subtest
+		if rendered.Load() > 0 && installs.Load() == 0 {
+			t.Errorf("none of the %d rendered value sets has the artifact-install init container: nothing was checked", rendered.Load())
+		}
+	})
 	for _, set := range valueSets(t) {
 		t.Run(orDefaults(set), func(t *testing.T) {
 			t.Parallel()
 			m := render(t, set)
+			rendered.Add(1)
 			sk, err := config.Parse([]byte(m.configData(t, "-sakerctl", "sakerctl.yaml")), "sakerctl.yaml")
 			if err != nil {
 				t.Fatal(err)
@@ -41,6 +51,7 @@ func TestSensorLoadsRenderedRules(t *testing.T) {
 			if install == nil {
 				t.Skip("no install init container in this value set")
 			}
+			installs.Add(1)
 			for _, arg := range install.Args {
 				name, _, _ := strings.Cut(arg, ":")
 				if f, ok := installedFiles[name]; ok {
