@@ -122,7 +122,7 @@ func (s *Sensor) prepare(applied, cfg *config.Config) (*reconfig, error) {
 			return nil, err
 		}
 		rc.out = om
-		s.log.Info("reload: outputs replaced", "changed", strings.Join(keys, ", "))
+		s.log.Info("reload: replacing the outputs", "changed", strings.Join(keys, ", "))
 	}
 	return rc, nil
 }
