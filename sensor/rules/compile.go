@@ -25,6 +25,30 @@ type program struct {
 	slots  []*slotSpec
 	byKey  map[string]int
 	rules  []*compiledRule
+	// memos are the and/or subexpressions by their text; the ones that
+	// occur more than once (a macro several rules use) are evaluated once
+	// per event.
+	memos     map[string]*memoSpec
+	memoSites []memoSite
+}
+
+// memoSpec is one and/or subexpression of the program. Conditions are
+// pure functions of the event, so every occurrence of the same text has
+// the same value for one event (evt.type tests a rule's index folds into
+// constants are true or false for every event the rule sees).
+type memoSpec struct {
+	idx    int // into evalCtx.memo
+	uses   int // occurrences in compiled rules
+	shared bool
+}
+
+// memoSite is where a memoized subexpression is called from: once every
+// rule has compiled, the sites of subexpressions that occur only once
+// call the plain evaluator instead (program.unmemoize).
+type memoSite struct {
+	at  *evalFn
+	raw evalFn
+	m   *memoSpec
 }
 
 // slotSpec is one extracted (or transformed) value, shared by every node
@@ -50,6 +74,71 @@ type compiler struct {
 	// ruleTypes, when set, are the event types the rule being compiled
 	// runs for: evt.type tests they decide are folded into constants.
 	ruleTypes typeSet
+	// memoUses are the subexpressions the compiled condition holds, and
+	// memoSites where it calls them; both go to the program once the rule
+	// is accepted (commitMemos).
+	memoUses  []*memoSpec
+	memoSites []memoSite
+}
+
+// memoize returns the node of f, the evaluator of subexpression n, made
+// to evaluate at most once per event. Whether n occurs more than once is
+// known only when every rule has compiled: the caller registers where it
+// calls the node (site) so that program.unmemoize can call f directly
+// where the memo would cost more than it saves.
+func (cc *compiler) memoize(n condition.Node, f evalFn, may, must typeSet) cnode {
+	if cc.prog.memos == nil {
+		cc.prog.memos = map[string]*memoSpec{}
+	}
+	key := n.String()
+	m := cc.prog.memos[key]
+	if m == nil {
+		m = &memoSpec{idx: len(cc.prog.memos)}
+		cc.prog.memos[key] = m
+	}
+	cc.memoUses = append(cc.memoUses, m)
+	memo := func(c *evalCtx, e fields.Event) bool {
+		s := &c.memo[m.idx]
+		if s.gen != c.gen {
+			s.gen, s.v = c.gen, f(c, e)
+		}
+		return s.v
+	}
+	return cnode{fn: memo, may: may, must: must, memo: m, raw: f}
+}
+
+// site records that *at holds x's evaluator.
+func (cc *compiler) site(at *evalFn, x cnode) {
+	if x.memo != nil {
+		cc.memoSites = append(cc.memoSites, memoSite{at: at, raw: x.raw, m: x.memo})
+	}
+}
+
+// resetMemos forgets the uses of a compilation that is thrown away.
+func (cc *compiler) resetMemos() { cc.memoUses, cc.memoSites = nil, nil }
+
+// commitMemos keeps the sites of an accepted rule and, when count is set,
+// counts its subexpressions.
+func (cc *compiler) commitMemos(count bool) {
+	for _, m := range cc.memoUses {
+		if count {
+			m.uses++
+			m.shared = m.uses > 1
+		}
+	}
+	cc.prog.memoSites = append(cc.prog.memoSites, cc.memoSites...)
+	cc.resetMemos()
+}
+
+// unmemoize makes the calls of subexpressions that occur only once call
+// their evaluator directly. Call it when every rule has compiled.
+func (p *program) unmemoize() {
+	for _, s := range p.memoSites {
+		if !s.m.shared {
+			*s.at = s.raw
+		}
+	}
+	p.memoSites = nil
 }
 
 // typeSet is a set of event types as a bitset; for sources without event
@@ -105,6 +194,9 @@ type cnode struct {
 	fn         evalFn
 	may, must  typeSet
 	constValue *bool // set for constant nodes
+	// memo is set when fn is the memoized form of raw.
+	memo *memoSpec
+	raw  evalFn
 }
 
 func (cc *compiler) all() typeSet  { return newTypeSet(cc.prog.ntypes, true) }
@@ -125,7 +217,7 @@ func (cc *compiler) compile(n condition.Node) (cnode, error) {
 		} else {
 			children = n.(*condition.OrNode).Children
 		}
-		var fns []evalFn
+		var kids []cnode
 		var may, must typeSet
 		var decided *bool // a child that decides the junction: false in and, true in or
 		for i, c := range children {
@@ -149,7 +241,7 @@ func (cc *compiler) compile(n condition.Node) (cnode, error) {
 			}
 			switch {
 			case x.constValue == nil:
-				fns = append(fns, x.fn)
+				kids = append(kids, x)
 			case *x.constValue != isAnd:
 				v := *x.constValue
 				decided = &v
@@ -158,11 +250,21 @@ func (cc *compiler) compile(n condition.Node) (cnode, error) {
 		if decided != nil {
 			return constNode(*decided, may, must), nil
 		}
-		if len(fns) == 0 {
+		if len(kids) == 0 {
 			// Every child was the neutral constant.
 			return constNode(isAnd, may, must), nil
 		}
-		return cnode{fn: junction(fns, isAnd), may: may, must: must}, nil
+		if len(kids) == 1 {
+			x := kids[0]
+			x.may, x.must = may, must
+			return x, nil
+		}
+		fns := make([]evalFn, len(kids))
+		for i, x := range kids {
+			fns[i] = x.fn
+			cc.site(&fns[i], x)
+		}
+		return cc.memoize(n, junction(fns, isAnd), may, must), nil
 	case *condition.NotNode:
 		x, err := cc.compile(n.X)
 		if err != nil {
@@ -176,8 +278,9 @@ func (cc *compiler) compile(n condition.Node) (cnode, error) {
 		if x.constValue != nil {
 			return constNode(!*x.constValue, may, must), nil
 		}
-		f := x.fn
-		return cnode{fn: func(c *evalCtx, e fields.Event) bool { return !f(c, e) }, may: may, must: must}, nil
+		f := &[1]evalFn{x.fn}
+		cc.site(&f[0], x)
+		return cnode{fn: func(c *evalCtx, e fields.Event) bool { return !f[0](c, e) }, may: may, must: must}, nil
 	case *condition.BoolNode:
 		v := n.Value
 		if v {
@@ -200,16 +303,16 @@ func constNode(v bool, may, must typeSet) cnode {
 	return cnode{fn: fn, may: may, must: must, constValue: &v}
 }
 
+// junction evaluates fns in order with short circuit. The evaluators read
+// fns on every call (not copies of its elements), so that
+// program.unmemoize can still replace them.
 func junction(fns []evalFn, and bool) evalFn {
-	if len(fns) == 1 {
-		return fns[0]
-	}
 	if len(fns) == 2 {
-		a, b := fns[0], fns[1]
+		p := (*[2]evalFn)(fns)
 		if and {
-			return func(c *evalCtx, e fields.Event) bool { return a(c, e) && b(c, e) }
+			return func(c *evalCtx, e fields.Event) bool { return p[0](c, e) && p[1](c, e) }
 		}
-		return func(c *evalCtx, e fields.Event) bool { return a(c, e) || b(c, e) }
+		return func(c *evalCtx, e fields.Event) bool { return p[0](c, e) || p[1](c, e) }
 	}
 	if and {
 		return func(c *evalCtx, e fields.Event) bool {

@@ -25,10 +25,17 @@ type evalCtx struct {
 	gen   uint64
 	prog  *program
 	slots []slotState
+	memo  []memoState
+}
+
+// memoState is the value of a shared subexpression for event gen.
+type memoState struct {
+	gen uint64
+	v   bool
 }
 
 func newEvalCtx(p *program) *evalCtx {
-	c := &evalCtx{prog: p, slots: make([]slotState, len(p.slots))}
+	c := &evalCtx{prog: p, slots: make([]slotState, len(p.slots)), memo: make([]memoState, len(p.memos))}
 	for i := range c.slots {
 		c.slots[i].spec = p.slots[i]
 	}

@@ -107,6 +107,9 @@ func (l *loader) finish() *Ruleset {
 			l.res.EnabledRules++
 		}
 	}
+	for _, p := range rs.programs {
+		p.unmemoize()
+	}
 	for _, n := range macroNames {
 		d := l.macros[n]
 		m := &Macro{Name: d.name, Condition: d.cond.s, Used: d.used}
@@ -197,6 +200,7 @@ func (l *loader) compileRule(res *resolver, rs *Ruleset, rd *ruleDef, info *Rule
 		// Compile again knowing the rule's event types, so that evt.type
 		// tests the index already guarantees cost nothing per event.
 		cc.warnings, cc.ruleTypes = nil, cn.may
+		cc.resetMemos()
 		var again cnode
 		if again, err = cc.compile(tree); err == nil {
 			again.may, again.must = cn.may, cn.must
@@ -263,6 +267,10 @@ func (l *loader) compileRule(res *resolver, rs *Ruleset, rd *ruleDef, info *Rule
 		cr.anyType = true
 	}
 	info.Compiled = true
+	cc.site(&cr.cond, cn)
+	// Rules disabled in the files rarely run: their subexpressions do
+	// not make others shared.
+	cc.commitMemos(info.Enabled)
 	prog.rules = append(prog.rules, cr)
 }
 
