@@ -266,7 +266,7 @@ func NewContainers(o ContainersOptions) *Containers {
 		}
 		o.HostRoots = append(o.HostRoots, "/proc/1/root")
 	}
-	return &Containers{o: o, m: map[string]*ctrEntry{}, queue: make(chan lookup, 256), sources: newSources(o)}
+	return &Containers{o: o, m: map[string]*ctrEntry{}, queue: make(chan lookup, 1024), sources: newSources(o)}
 }
 
 // Observe records a container id seen in a cgroup path and queues a

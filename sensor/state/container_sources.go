@@ -238,7 +238,11 @@ func (src *source) connect(ctx context.Context, now time.Time) (runtimeAPI, stri
 		return nil, ""
 	}
 	src.api, src.found, src.key = api, p, socketKey(p)
-	src.setState("up", "container runtime socket answers", slog.LevelDebug, "runtime", api.runtime(), "at", p)
+	level := slog.LevelDebug // probeAll names the sources in one line at start
+	if src.state == "down" {
+		level = slog.LevelInfo
+	}
+	src.setState("up", "container runtime socket answers", level, "runtime", api.runtime(), "at", p)
 	return api, src.key
 }
 
