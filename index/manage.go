@@ -58,7 +58,8 @@ func (s *Store) Add(ctx context.Context, name, rawURL, backend string) (AddResul
 		return AddResult{}, fmt.Errorf("index %s not added: caching it: %w", name, err)
 	}
 	var out AddResult
-	out.ReplacedDefault = s.onlyDefault()
+	// Adding the default's own name keeps it, as an added index.
+	out.ReplacedDefault = s.onlyDefault() && s.sources[0].Name != name
 	err = s.mutate(func(st *stateFile) error {
 		rec := record{Name: name, URL: rawURL, Backend: backend, Added: true, AddedAt: now,
 			UpdatedAt: now, ETag: res.etag, Entries: len(entries)}

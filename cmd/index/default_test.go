@@ -78,6 +78,14 @@ func TestDefaultIndexWhenNoneConfigured(t *testing.T) {
 	if rows := e.list(t); len(rows) != 1 || rows[0].Origin != "default" {
 		t.Fatalf("list after removing the added index: %+v", rows)
 	}
+	// Adding the default's own name (a mirror, say) keeps that name.
+	out = e.mustRun(t, "index", "add", "falcosecurity", "file://"+local)
+	if strings.Contains(out, "no longer in effect") {
+		t.Fatalf("adding the default's name says the default is replaced:\n%s", out)
+	}
+	if rows := e.list(t); len(rows) != 1 || rows[0].Name != "falcosecurity" || rows[0].Origin != "added" {
+		t.Fatalf("list after adding falcosecurity: %+v", rows)
+	}
 }
 
 // `index remove falcosecurity` turns the default off for good, as falcoctl
