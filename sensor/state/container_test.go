@@ -57,3 +57,16 @@ func TestPodmanThroughDockerAPI(t *testing.T) {
 		"container.image.tag": "16", "container.label[tier]": "data", "container.privileged": true, "container.host_network": true,
 	})
 }
+
+// The event path's cost of a container field: one cache read.
+func BenchmarkContainersGet(b *testing.B) {
+	c := state.NewContainers(state.ContainersOptions{})
+	id := strings.Repeat("a", 64)
+	c.Set(&state.Container{ID: id, Name: "web", Resolved: true})
+	b.ReportAllocs()
+	for b.Loop() {
+		if c.Get(id) == nil {
+			b.Fatal("miss")
+		}
+	}
+}
