@@ -169,10 +169,10 @@ func (t *Table) readProcWith(pid int64, socks map[uint64]sockInfo) *Process {
 		for _, l := range strings.Split(string(b), "\n") {
 			parts := strings.SplitN(l, ":", 3)
 			if len(parts) == 3 {
-				if id, _ := ContainerIDFromCgroup([]byte(parts[2])); id != "" {
+				if id, rt := ContainerIDFromCgroup([]byte(parts[2])); id != "" {
 					p.ContainerID = t.internBytes([]byte(id))
 					if c := t.o.Containers; c != nil {
-						c.Observe(p.ContainerID)
+						c.ObserveRuntime(p.ContainerID, rt)
 					}
 					break
 				}
