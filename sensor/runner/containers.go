@@ -27,6 +27,13 @@ func containersOptions(cfg *config.Config, o SetupOptions, log *slog.Logger) sta
 		co.CRI.Sockets = append(append([]string(nil), socks...), ce.ContainerdSockets...)
 		co.CRI.Disabled = false
 	}
+	if o.ReplayFile != "" || cfg.Engine.Kind == "replay" {
+		// A recording's containers are another time's, often another
+		// machine's: their metadata is not asked of this one's runtimes.
+		off := state.EngineOptions{Disabled: true}
+		co.Docker, co.Podman, co.CRI = off, off, off
+		return co
+	}
 	if o.DockerSocket != "" {
 		co.Docker = state.EngineOptions{Sockets: []string{o.DockerSocket}}
 	}

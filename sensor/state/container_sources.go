@@ -174,6 +174,10 @@ func (s *sources) probeAll(ctx context.Context) {
 		s.o.Logger.Info("container metadata from " + strings.Join(up, ", "))
 		return
 	}
+	if len(s.all) == 0 {
+		s.o.Logger.Debug("container metadata lookups are off")
+		return
+	}
 	var looked []string
 	for _, src := range s.all {
 		looked = append(looked, src.path)
