@@ -2,7 +2,9 @@ package capture_test
 
 import (
 	"errors"
+	"os"
 	"runtime"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -192,7 +194,11 @@ func BenchmarkThroughput(b *testing.B) {
 			}
 			b.ResetTimer() // loading the driver is not part of the rate
 			workers := runtime.NumCPU()
+			if w, err := strconv.Atoi(os.Getenv("SAKER_BENCH_WORKERS")); err == nil && w > 0 {
+				workers = w
+			}
 			per := max(b.N/workers, 1)
+			var cpu atomic.Int64
 			want := uint64(per * workers)
 			start := time.Now()
 			var wg sync.WaitGroup
@@ -202,9 +208,11 @@ func BenchmarkThroughput(b *testing.B) {
 					defer wg.Done()
 					runtime.LockOSThread()
 					defer runtime.UnlockOSThread()
+					c0 := threadCPU()
 					for i := 0; i < per; i++ {
 						load.call()
 					}
+					cpu.Add(int64(threadCPU() - c0))
 				}()
 			}
 			wg.Wait()
@@ -222,6 +230,10 @@ func BenchmarkThroughput(b *testing.B) {
 			drops, _ := c.drv.Drops()
 			b.ReportMetric(float64(got)/elapsed.Seconds(), "events/s")
 			b.ReportMetric(float64(drops), "drops")
+			// The generators' CPU per event: the syscall and the capture
+			// hooks that run in it (less disturbed by other load than
+			// events/s).
+			b.ReportMetric(float64(cpu.Load())/float64(per*workers), "generator-cpu-ns/event")
 			b.ReportMetric(float64(want-min(got, want)), "missing")
 		})
 	}
