@@ -44,3 +44,29 @@ func appendClean(dst []byte, dir string, raw []byte) []byte {
 	addComponents(raw)
 	return dst
 }
+
+// isClean reports whether p is an absolute path that appendClean leaves
+// as it is (no empty, "." or ".." component, no trailing slash), which
+// one pass over it tells without building the cleaned copy.
+func isClean(p []byte) bool {
+	if len(p) == 0 || p[0] != '/' {
+		return false
+	}
+	if len(p) == 1 {
+		return true
+	}
+	start := 1 // of the current component
+	for i := 1; i <= len(p); i++ {
+		if i < len(p) && p[i] != '/' {
+			continue
+		}
+		switch n := i - start; {
+		case n == 0:
+			return false // "//" or a trailing slash
+		case n == 1 && p[start] == '.', n == 2 && p[start] == '.' && p[start+1] == '.':
+			return false
+		}
+		start = i + 1
+	}
+	return true
+}

@@ -35,3 +35,23 @@ func FuzzAppendClean(f *testing.F) {
 		}
 	})
 }
+
+func TestIsClean(t *testing.T) {
+	for _, p := range []string{"/", "/etc", "/etc/hostname", "/a/.b/..c/c..", "/a/b.", "", "etc", "//", "/etc/", "/a//b",
+		"/a/./b", "/a/../b", "/.", "/..", "/a/.", "/a/..", "/..a", "./a"} {
+		want := p != "" && p[0] == '/' && path.Clean(p) == p
+		if got := isClean([]byte(p)); got != want {
+			t.Errorf("isClean(%q) = %v, want %v", p, got, want)
+		}
+	}
+}
+
+func FuzzIsClean(f *testing.F) {
+	f.Add("/a/b/../c")
+	f.Fuzz(func(t *testing.T, p string) {
+		want := p != "" && p[0] == '/' && path.Clean(p) == p
+		if got := isClean([]byte(p)); got != want {
+			t.Errorf("isClean(%q) = %v, want %v", p, got, want)
+		}
+	})
+}

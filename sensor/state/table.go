@@ -571,6 +571,9 @@ func (t *Table) ResolvePath(p *Process, ev *event.Event, dir *event.ArgKey, raw 
 	if len(raw) == 0 {
 		return ""
 	}
+	if isClean(raw) {
+		return t.internBytes(raw)
+	}
 	if raw[0] == '/' {
 		return t.resolve("", raw)
 	}
@@ -667,16 +670,16 @@ func (t *Table) openNames(fd *FD, p *Process, ev *event.Event) {
 		fd.Name = ""
 		return
 	}
+	if isClean(raw) {
+		fd.Name = fd.NameRaw
+		return
+	}
 	dir := ""
 	if raw[0] != '/' {
 		dir = dirOf(p, ev, event.KeyDirfd)
 	}
 	t.pathBuf = appendClean(t.pathBuf[:0], dir, raw)
-	if bytes.Equal(t.pathBuf, raw) {
-		fd.Name = fd.NameRaw
-	} else {
-		fd.Name = t.internBytes(t.pathBuf)
-	}
+	fd.Name = t.internBytes(t.pathBuf)
 }
 
 // FailedOpenFD fills dst with the descriptor a failed open would have
