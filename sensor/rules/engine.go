@@ -89,6 +89,10 @@ type Engine struct {
 	rules  []*compiledRule
 	byType [][]int32 // candidate rules per event type
 	any    []int32   // candidates for events of unknown type
+	// condsByType and anyConds hold the conditions of byType and any,
+	// side by side, so the loop over candidates reads no rule.
+	condsByType [][]evalFn
+	anyConds    []evalFn
 	// matches counts matches per rule (index into rules), for metrics.
 	matches []uint64
 	events  uint64
@@ -123,13 +127,16 @@ func (rs *Ruleset) NewEngine(o EngineOptions) (*Engine, error) {
 	}
 	e.matches = make([]uint64, len(e.rules))
 	e.byType = make([][]int32, p.ntypes)
+	e.condsByType = make([][]evalFn, p.ntypes)
 	for i, r := range e.rules {
 		if r.anyType {
 			e.any = append(e.any, int32(i))
+			e.anyConds = append(e.anyConds, r.cond)
 		}
 		for t := 0; t < p.ntypes; t++ {
 			if r.anyType || r.types.has(t) {
 				e.byType[t] = append(e.byType[t], int32(i))
+				e.condsByType[t] = append(e.condsByType[t], r.cond)
 			}
 		}
 	}
@@ -148,17 +155,19 @@ func (e *Engine) Process(evt fields.Event, ts time.Time) int {
 	c.gen++
 	e.events++
 	var cands []int32
+	var conds []evalFn
 	if t := evt.EventType(); t >= 0 && t < len(e.byType) {
-		cands = e.byType[t]
+		cands, conds = e.byType[t], e.condsByType[t]
 	} else {
-		cands = e.any
+		cands, conds = e.any, e.anyConds
 	}
 	n := 0
-	for _, ri := range cands {
-		r := e.rules[ri]
-		if !r.cond(c, evt) {
+	for i, cond := range conds {
+		if !cond(c, evt) {
 			continue
 		}
+		ri := cands[i]
+		r := e.rules[ri]
 		n++
 		e.matches[ri]++
 		if e.opts.OnAlert != nil {
