@@ -49,13 +49,20 @@ func TestAcceptanceCRIContainerd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, hadRunDir := os.Stat("/run/containerd")
+	// containerd 1.6 keeps shim sockets and runc state under
+	// /run/containerd whatever its configuration says: remove the
+	// directories this test creates there (only empty ones).
+	runDirs := []string{"/run/containerd/runc/k8s.io", "/run/containerd/runc", "/run/containerd/s", "/run/containerd/fifo", "/run/containerd"}
+	var created []string
+	for _, d := range runDirs {
+		if !fileExists(d) {
+			created = append(created, d)
+		}
+	}
 	t.Cleanup(func() {
 		os.RemoveAll(dir)
-		// containerd 1.6 keeps shim sockets and runc state under
-		// /run/containerd whatever its configuration says.
-		if os.IsNotExist(hadRunDir) && !fileExists("/run/containerd/containerd.sock") {
-			os.RemoveAll("/run/containerd")
+		for _, d := range created {
+			syscall.Rmdir(d)
 		}
 	})
 	sock := startContainerd(t, containerd, dir)
@@ -324,28 +331,16 @@ func fileExists(p string) bool {
 	return err == nil
 }
 
-// reapShims is the safety net when a test failed before its pod was
-// removed: it kills the shims this test's containerd started (and their
-// containers, which ignore SIGTERM as pid 1) and unmounts what is left
-// under dir.
+// reapShims waits for the shims this test's containerd started to exit
+// (they do once their pod is removed), then, as the safety net when a test
+// failed before that, kills them and their containers (which ignore
+// SIGTERM as pid 1) and unmounts what is left under dir.
 func reapShims(t *testing.T, sock, dir string) {
-	procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
-	shims := map[int]bool{}
-	parent := map[int]int{}
-	for _, p := range procs {
-		var pid int
-		fmt.Sscanf(filepath.Base(filepath.Dir(p)), "%d", &pid)
-		b, _ := os.ReadFile(p)
-		if strings.Contains(string(b), "containerd-shim") && strings.Contains(string(b), "\x00"+sock+"\x00") {
-			shims[pid] = true
-		}
-		st, _ := os.ReadFile(filepath.Join(filepath.Dir(p), "stat"))
-		if i := bytes.LastIndexByte(st, ')'); i > 0 {
-			var state string
-			var ppid int
-			fmt.Sscanf(string(st[i+2:]), "%s %d", &state, &ppid)
-			parent[pid] = ppid
-		}
+	deadline := time.Now().Add(10 * time.Second)
+	shims, parent := shimsOf(sock)
+	for len(shims) > 0 && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+		shims, parent = shimsOf(sock)
 	}
 	for pid, ppid := range parent {
 		if shims[ppid] {
@@ -366,4 +361,32 @@ func reapShims(t *testing.T, sock, dir string) {
 	for i := len(mounts) - 1; i >= 0; i-- {
 		syscall.Unmount(mounts[i], syscall.MNT_DETACH)
 	}
+}
+
+// shimsOf returns the live (not zombie) shims serving sock, and every
+// process's parent.
+func shimsOf(sock string) (shims map[int]bool, parent map[int]int) {
+	shims, parent = map[int]bool{}, map[int]int{}
+	procs, _ := filepath.Glob("/proc/[0-9]*/stat")
+	for _, p := range procs {
+		var pid int
+		fmt.Sscanf(filepath.Base(filepath.Dir(p)), "%d", &pid)
+		st, _ := os.ReadFile(p)
+		i := bytes.LastIndexByte(st, ')')
+		if i < 0 || i+2 >= len(st) {
+			continue
+		}
+		var state string
+		var ppid int
+		fmt.Sscanf(string(st[i+2:]), "%s %d", &state, &ppid)
+		parent[pid] = ppid
+		if state == "Z" {
+			continue
+		}
+		b, _ := os.ReadFile(filepath.Join(filepath.Dir(p), "cmdline"))
+		if strings.Contains(string(b), "containerd-shim") && strings.Contains(string(b), "\x00"+sock+"\x00") {
+			shims[pid] = true
+		}
+	}
+	return shims, parent
 }
