@@ -25,10 +25,15 @@ type program struct {
 	slots  []*slotSpec
 	byKey  map[string]int
 	rules  []*compiledRule
-	// memos are the and/or subexpressions by their text; the ones that
-	// occur more than once (a macro several rules use) are evaluated once
-	// per event.
-	memos     map[string]*memoSpec
+	// exprs numbers the distinct compiled subexpressions (hash-consing:
+	// a comparison by its text, an and/or/not by its operator and its
+	// operands' numbers), so equal subexpressions of different rules are
+	// recognised without comparing their text.
+	exprs map[string]int
+	// memos are the and/or subexpressions by number; the ones that occur
+	// more than once (a macro several rules use) are evaluated once per
+	// event.
+	memos     map[int]*memoSpec
 	memoSites []memoSite
 }
 
@@ -81,20 +86,49 @@ type compiler struct {
 	memoSites []memoSite
 }
 
-// memoize returns the node of f, the evaluator of subexpression n, made
-// to evaluate at most once per event. Whether n occurs more than once is
+// exprID returns the number of the subexpression key describes.
+func (cc *compiler) exprID(key string) int {
+	if cc.prog.exprs == nil {
+		cc.prog.exprs = map[string]int{}
+	}
+	id, ok := cc.prog.exprs[key]
+	if !ok {
+		id = len(cc.prog.exprs) + 1
+		cc.prog.exprs[key] = id
+	}
+	return id
+}
+
+// junctionID numbers the and (op '&') or or ('|') of kids, 0 when one of
+// them has no number.
+func (cc *compiler) junctionID(op byte, kids []cnode) int {
+	key := make([]byte, 0, 8*len(kids))
+	key = append(key, op)
+	for _, x := range kids {
+		if x.id == 0 {
+			return 0
+		}
+		key = strconv.AppendInt(append(key, ','), int64(x.id), 10)
+	}
+	return cc.exprID(string(key))
+}
+
+// memoize returns the node of f, the evaluator of subexpression id, made
+// to evaluate at most once per event. Whether id occurs more than once is
 // known only when every rule has compiled: the caller registers where it
 // calls the node (site) so that program.unmemoize can call f directly
 // where the memo would cost more than it saves.
-func (cc *compiler) memoize(n condition.Node, f evalFn, may, must typeSet) cnode {
-	if cc.prog.memos == nil {
-		cc.prog.memos = map[string]*memoSpec{}
+func (cc *compiler) memoize(id int, f evalFn, may, must typeSet) cnode {
+	if id == 0 {
+		return cnode{fn: f, may: may, must: must}
 	}
-	key := n.String()
-	m := cc.prog.memos[key]
+	if cc.prog.memos == nil {
+		cc.prog.memos = map[int]*memoSpec{}
+	}
+	m := cc.prog.memos[id]
 	if m == nil {
 		m = &memoSpec{idx: len(cc.prog.memos)}
-		cc.prog.memos[key] = m
+		cc.prog.memos[id] = m
 	}
 	cc.memoUses = append(cc.memoUses, m)
 	memo := func(c *evalCtx, e fields.Event) bool {
@@ -104,7 +138,7 @@ func (cc *compiler) memoize(n condition.Node, f evalFn, may, must typeSet) cnode
 		}
 		return s.v
 	}
-	return cnode{fn: memo, may: may, must: must, memo: m, raw: f}
+	return cnode{fn: memo, may: may, must: must, memo: m, raw: f, id: id}
 }
 
 // site records that *at holds x's evaluator.
@@ -197,6 +231,8 @@ type cnode struct {
 	// memo is set when fn is the memoized form of raw.
 	memo *memoSpec
 	raw  evalFn
+	// id numbers the subexpression (program.exprs); 0 for constants.
+	id int
 }
 
 func (cc *compiler) all() typeSet  { return newTypeSet(cc.prog.ntypes, true) }
@@ -264,7 +300,11 @@ func (cc *compiler) compile(n condition.Node) (cnode, error) {
 			fns[i] = x.fn
 			cc.site(&fns[i], x)
 		}
-		return cc.memoize(n, junction(fns, isAnd), may, must), nil
+		op := byte('|')
+		if isAnd {
+			op = '&'
+		}
+		return cc.memoize(cc.junctionID(op, kids), junction(fns, isAnd), may, must), nil
 	case *condition.NotNode:
 		x, err := cc.compile(n.X)
 		if err != nil {
@@ -280,7 +320,11 @@ func (cc *compiler) compile(n condition.Node) (cnode, error) {
 		}
 		f := &[1]evalFn{x.fn}
 		cc.site(&f[0], x)
-		return cnode{fn: func(c *evalCtx, e fields.Event) bool { return !f[0](c, e) }, may: may, must: must}, nil
+		id := 0
+		if x.id != 0 {
+			id = cc.exprID("!" + strconv.Itoa(x.id))
+		}
+		return cnode{fn: func(c *evalCtx, e fields.Event) bool { return !f[0](c, e) }, may: may, must: must, id: id}, nil
 	case *condition.BoolNode:
 		v := n.Value
 		if v {
@@ -288,7 +332,11 @@ func (cc *compiler) compile(n condition.Node) (cnode, error) {
 		}
 		return cnode{fn: func(*evalCtx, fields.Event) bool { return false }, may: cc.none(), must: cc.none()}, nil
 	case *condition.CompareNode:
-		return cc.compare(n)
+		x, err := cc.compare(n)
+		if err == nil && x.constValue == nil {
+			x.id = cc.exprID(n.String())
+		}
+		return x, err
 	case *condition.MacroNode:
 		return cnode{}, errAt(n.Pos, "undefined macro %q", n.Name)
 	}
