@@ -102,12 +102,12 @@ func actOpen(dir string) error {
 	}
 	unix.Close(fd)
 	if runtime.GOARCH == "amd64" {
-		r, e := sys(unix.SYS_OPEN, uintptr(unsafe.Pointer(bytePtr(ro))), unix.O_RDONLY)
+		r, e := sys(sysOpen, uintptr(unsafe.Pointer(bytePtr(ro))), unix.O_RDONLY)
 		if e != 0 {
 			return e
 		}
 		unix.Close(int(r))
-		r, e = sys(unix.SYS_CREAT, uintptr(unsafe.Pointer(bytePtr(filepath.Join(dir, "creat")))), 0o600)
+		r, e = sys(sysCreat, uintptr(unsafe.Pointer(bytePtr(filepath.Join(dir, "creat")))), 0o600)
 		if e != 0 {
 			return e
 		}
@@ -137,13 +137,13 @@ func actFiles(dir string) error {
 			nr   uintptr
 			args []uintptr
 		}{
-			{unix.SYS_MKDIR, []uintptr{uintptr(unsafe.Pointer(bytePtr(p("d2")))), 0o700}},
-			{unix.SYS_LINK, []uintptr{uintptr(unsafe.Pointer(bytePtr(p("f")))), uintptr(unsafe.Pointer(bytePtr(p("l2"))))}},
-			{unix.SYS_SYMLINK, []uintptr{uintptr(unsafe.Pointer(bytePtr("/etc/shadow"))), uintptr(unsafe.Pointer(bytePtr(p("s2"))))}},
-			{unix.SYS_RENAME, []uintptr{uintptr(unsafe.Pointer(bytePtr(p("l2")))), uintptr(unsafe.Pointer(bytePtr(p("l3"))))}},
-			{unix.SYS_CHMOD, []uintptr{uintptr(unsafe.Pointer(bytePtr(p("f")))), 0o644}},
-			{unix.SYS_UNLINK, []uintptr{uintptr(unsafe.Pointer(bytePtr(p("l3"))))}},
-			{unix.SYS_RMDIR, []uintptr{uintptr(unsafe.Pointer(bytePtr(p("d2"))))}},
+			{sysMkdir, []uintptr{uintptr(unsafe.Pointer(bytePtr(p("d2")))), 0o700}},
+			{sysLink, []uintptr{uintptr(unsafe.Pointer(bytePtr(p("f")))), uintptr(unsafe.Pointer(bytePtr(p("l2"))))}},
+			{sysSymlink, []uintptr{uintptr(unsafe.Pointer(bytePtr("/etc/shadow"))), uintptr(unsafe.Pointer(bytePtr(p("s2"))))}},
+			{sysRename, []uintptr{uintptr(unsafe.Pointer(bytePtr(p("l2")))), uintptr(unsafe.Pointer(bytePtr(p("l3"))))}},
+			{sysChmod, []uintptr{uintptr(unsafe.Pointer(bytePtr(p("f")))), 0o644}},
+			{sysUnlink, []uintptr{uintptr(unsafe.Pointer(bytePtr(p("l3"))))}},
+			{sysRmdir, []uintptr{uintptr(unsafe.Pointer(bytePtr(p("d2"))))}},
 		}
 		for _, l := range legacy {
 			steps = append(steps, func() error {
@@ -184,11 +184,11 @@ func actFds(dir string) error {
 		return err
 	}
 	if runtime.GOARCH == "amd64" {
-		if _, e := sys(unix.SYS_DUP2, uintptr(fd), 100); e != 0 {
+		if _, e := sys(sysDup2, uintptr(fd), 100); e != 0 {
 			return e
 		}
 		var p [2]int32
-		if _, e := sys(unix.SYS_PIPE, uintptr(unsafe.Pointer(&p))); e != 0 {
+		if _, e := sys(sysPipe, uintptr(unsafe.Pointer(&p))); e != 0 {
 			return e
 		}
 	}
@@ -286,7 +286,7 @@ func actFork(dir string) error {
 		return nil
 	}
 	// Only this thread exists in the child, which exits at once.
-	r, _, e := unix.RawSyscall(unix.SYS_FORK, 0, 0, 0)
+	r, _, e := unix.RawSyscall(sysFork, 0, 0, 0)
 	if e != 0 {
 		return e
 	}
@@ -305,7 +305,7 @@ func actVfork(dir string) error {
 	if runtime.GOARCH != "amd64" {
 		return nil
 	}
-	r, _, e := unix.RawSyscall(unix.SYS_VFORK, 0, 0, 0)
+	r, _, e := unix.RawSyscall(sysVfork, 0, 0, 0)
 	if e != 0 {
 		return e
 	}
