@@ -126,6 +126,9 @@ struct scratch {
 	struct rec_hdr hdr;
 	__u8 area[AREA_MAX * 2]; /* doubled so that masked offsets + bounded sizes stay inside */
 	__u8 tmp[STR_MAX * 2];   /* paths are assembled backwards here */
+	__u8 name[128];          /* one kernfs name (cgroup_step); off the stack, which
+				  * kernels without private BPF stacks (arm64, x86 before
+				  * 6.13) cap at 512 bytes over the whole call chain */
 	__u32 pos;
 };
 
@@ -431,8 +434,8 @@ static long cgroup_step(__u64 i, void *arg)
 		return 1; /* the root's name is empty */
 	const char *name = BPF_CORE_READ(kn, name);
 	/* Container scopes are long: "cri-containerd-<64 hex>.scope". */
-	char buf[128];
-	long n = bpf_probe_read_kernel_str(buf, sizeof(buf), name);
+	__u8 *buf = s->name;
+	long n = bpf_probe_read_kernel_str(buf, sizeof(s->name), name);
 	__u32 pos = c->pos;
 	if (n <= 1 || n > 128 || (__u32)n > pos)
 		return 1;
