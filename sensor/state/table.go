@@ -473,7 +473,7 @@ func (t *Table) setCgroups(p *Process, ev *event.Event) {
 	it := a.List()
 	for item, ok := it.Next(); ok; item, ok = it.Next() {
 		if _, path, ok := bytes.Cut(item, []byte{'='}); ok {
-			if id, _ := ContainerIDFromCgroup(path); id != "" {
+			if id, rt := ContainerIDFromCgroup(path); id != "" {
 				if len(id) < 64 && !t.o.Offline {
 					// The event carried a cut path; /proc has it whole.
 					if full := t.cgroupIDFromProc(ev.PID); full != "" {
@@ -482,7 +482,7 @@ func (t *Table) setCgroups(p *Process, ev *event.Event) {
 				}
 				p.ContainerID = t.internBytes([]byte(id))
 				if c := t.o.Containers; c != nil {
-					c.Observe(p.ContainerID)
+					c.ObserveRuntime(p.ContainerID, rt) // ask that runtime first
 				}
 				return
 			}

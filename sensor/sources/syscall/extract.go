@@ -552,8 +552,21 @@ var simple = map[string]getter{
 	"k8s.pod.id":   cstr((*state.Container).PodUID),
 	"k8s.pod.labels": func(e *Event, v *fields.Value) bool {
 		c := ctr(e)
-		return c != nil && c.PodName() != "" && len(c.Labels) > 0 && str(joinLabels(c.Labels), v)
+		if c == nil || c.PodName() == "" {
+			return false
+		}
+		l := podLabels(c)
+		return len(l) > 0 && str(joinLabels(l), v)
 	},
+}
+
+// podLabels are a pod's own labels where the runtime reports them (CRI),
+// else its container's (Docker copies the pod's labels onto it).
+func podLabels(c *state.Container) map[string]string {
+	if len(c.PodLabels) > 0 {
+		return c.PodLabels
+	}
+	return c.Labels
 }
 
 var builders = map[string]builder{
@@ -586,7 +599,7 @@ var builders = map[string]builder{
 			if c == nil || c.PodName() == "" {
 				return false
 			}
-			s, ok := c.Labels[key]
+			s, ok := podLabels(c)[key]
 			return ok && str(s, v)
 		}), nil
 	},

@@ -242,6 +242,23 @@ func TestContainerFields(t *testing.T) {
 		"container.image.repository": "saker/busybox", "container.image.tag": "1.0", "container.privileged": true,
 		"k8s.pod.name": "web-0", "k8s.ns.name": "prod", "container.start_ts": uint64(5), "container.type": "docker",
 		"container.label[io.kubernetes.pod.name]": "web-0",
+		// Docker has no pod labels apart from the container's.
+		"k8s.pod.label[io.kubernetes.pod.namespace]": "prod",
+	})
+}
+
+// Under the CRI the pod's own labels (app=...) come from the pod sandbox,
+// not from the container's io.kubernetes.* labels.
+func TestPodLabelsFromTheSandbox(t *testing.T) {
+	h := newHarness(t)
+	id := "1123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+	h.tb.Containers().Set(&state.Container{ID: id, Type: "containerd", Name: "web", Resolved: true,
+		Labels:    map[string]string{"io.kubernetes.pod.name": "web-0", "io.kubernetes.pod.namespace": "prod"},
+		PodLabels: map[string]string{"app": "web", "tier": "front"}})
+	h.apply(mk(t, event.TypeExecve, 41, 1, 0, map[string]any{"exe": "sh", "cgroups": []string{"cgroup=/kubepods/besteffort/pod1/cri-containerd-" + id + ".scope"}}), "sh")
+	h.expect(map[string]any{
+		"k8s.pod.name": "web-0", "k8s.pod.label[app]": "web", "k8s.pod.labels": "app:web, tier:front",
+		"container.label[app]": "<NA>",
 	})
 }
 
