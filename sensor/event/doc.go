@@ -6,7 +6,9 @@
 // carries the arguments saved at entry together with the return value, so
 // every event has Falco's exit direction ('<'). Arguments are described by
 // a static per-[Type] schema that uses Falco's argument names, which makes
-// evt.arg.NAME, evt.arg[N] and evt.args work without per-event maps.
+// evt.arg.NAME, evt.arg[N] and evt.args work without per-event maps. Code
+// on the event path reads arguments through [ArgKey]s (a name resolved to
+// its position in every type once) rather than by name.
 //
 // An Event decodes in place and never allocates: byte and string arguments
 // are slices into the record buffer that the reader reuses, so they stay
