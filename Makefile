@@ -7,7 +7,7 @@ LDFLAGS   := -s -w -X github.com/sakersec/saker/internal/version.Version=$(VERSI
              -X github.com/sakersec/saker/internal/version.Date=$(shell git log -1 --format=%cI 2>/dev/null || echo unknown)
 export CGO_ENABLED = 0
 
-.PHONY: build run test unit fuzz bench generate lint image ship-test snapshot
+.PHONY: build run test unit fuzz bench generate lint image ship-test snapshot arm64-check
 
 # The container image (see Dockerfile).
 IMAGE         ?= ghcr.io/sakersec/sakerctl:$(VERSION)
@@ -41,6 +41,12 @@ bench:
 # Regenerate the eBPF objects and bindings (needs clang, llvm and bpftool).
 generate:
 	$(GO) generate ./drivers/...
+
+# The driver and capture tests on arm64: Debian's arm64 kernel under
+# qemu-system-aarch64 (software emulation; needs root for apt). Not part of
+# test: see docs/drivers.md, "arm64".
+arm64-check:
+	./scripts/arm64-qemu.sh
 
 # The container image, FROM scratch, so nothing is pulled: stage the static
 # binary, the host's CA bundle, passwd/group (root, nobody) and an empty /tmp
