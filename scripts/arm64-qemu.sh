@@ -7,7 +7,7 @@
 # sakerctl for arm64, packs them into an initramfs whose /init runs them with
 # SAKER_REQUIRE_PRIVILEGED=1 (so nothing skips silently), boots it with
 # qemu-system-aarch64 and reports. Every step is skipped when its output is
-# already there, except the Go builds and the boot.
+# already there, except the Go builds, the initramfs and the boot.
 #
 # Environment:
 #   ARM64_WORK     work directory (default /tmp/saker-arm64); the console log
