@@ -4,6 +4,9 @@ import (
 	"errors"
 	"net/netip"
 	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/sakersec/saker/sensor/event"
 )
@@ -108,5 +111,18 @@ func TestDecodeDoesNotAllocate(t *testing.T) {
 	var e event.Event
 	if n := testing.AllocsPerRun(100, func() { _ = Decode(rec, 0, &e) }); n != 0 {
 		t.Errorf("Decode allocates %.1f times per record", n)
+	}
+}
+
+// Kernel timestamps are boot-clock times; BootOffset turns them into Unix
+// times, which alerts show and time-based rules compare.
+func TestBootOffsetMapsBootClockToWallClock(t *testing.T) {
+	var ts unix.Timespec
+	if err := unix.ClockGettime(unix.CLOCK_BOOTTIME, &ts); err != nil {
+		t.Skip("no CLOCK_BOOTTIME:", err)
+	}
+	got := time.Unix(0, ts.Nano()+BootOffset())
+	if d := time.Since(got); d < -time.Second || d > time.Second {
+		t.Errorf("boot clock %d + offset is %v, %v away from the wall clock", ts.Nano(), got, d)
 	}
 }

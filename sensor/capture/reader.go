@@ -67,13 +67,23 @@ func NewReader(src Source, opts Options) (*Reader, error) {
 
 // BootOffset returns the wall clock minus the boot clock (CLOCK_BOOTTIME)
 // in nanoseconds: adding it to a kernel boot-clock timestamp gives Unix
-// time.
+// time. The boot clock is read between two wall-clock reads and compared
+// with their midpoint; of a few tries the one with the closest reads wins,
+// so a preemption between the reads cannot shift every event's time.
 func BootOffset() int64 {
-	var ts unix.Timespec
-	if err := unix.ClockGettime(unix.CLOCK_BOOTTIME, &ts); err != nil {
-		return 0
+	best, bestGap := int64(0), int64(-1)
+	for range 5 {
+		var ts unix.Timespec
+		w0 := time.Now().UnixNano()
+		if err := unix.ClockGettime(unix.CLOCK_BOOTTIME, &ts); err != nil {
+			return 0
+		}
+		w1 := time.Now().UnixNano()
+		if gap := w1 - w0; bestGap < 0 || gap < bestGap {
+			best, bestGap = w0+gap/2-ts.Nano(), gap
+		}
 	}
-	return time.Now().UnixNano() - ts.Nano()
+	return best
 }
 
 // ReadInto blocks until the next record and decodes it into e, which keeps
