@@ -26,6 +26,7 @@ func TestObjectStackFitsWithoutPrivateStack(t *testing.T) {
 	}
 	for name, prog := range spec.Programs {
 		depth, chain := combinedStack(prog.Instructions)
+		t.Logf("%s: %d bytes (%s)", name, depth, strings.Join(chain, " -> "))
 		if depth > maxCombinedStack {
 			t.Errorf("%s: combined stack %d bytes (%s) > %d; move large locals into struct scratch",
 				name, depth, strings.Join(chain, " -> "), maxCombinedStack)

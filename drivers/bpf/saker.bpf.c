@@ -129,6 +129,7 @@ struct scratch {
 	__u8 name[128];          /* one kernfs name (cgroup_step); off the stack, which
 				  * kernels without private BPF stacks (arm64, x86 before
 				  * 6.13) cap at 512 bytes over the whole call chain */
+	struct entry regs_entry; /* sys_exit's arguments read from the registers, off the stack too */
 	__u32 pos;
 };
 
@@ -1305,16 +1306,23 @@ static __always_inline int on_exit(struct pt_regs *regs, long ret)
 	if (!type || !*type)
 		return 0;
 	struct task_struct *t = bpf_get_current_task_btf();
-	struct entry *e, regs_entry;
+	struct entry *e;
+	struct scratch *s;
 	if (needs_entry(*type)) {
 		e = bpf_task_storage_get(&entries, t, 0, 0);
 		if (!e || !e->active)
 			return 0;
 		e->active = 0;
+		s = get_scratch();
+		if (!s)
+			return 0;
 	} else {
 		if (ignore_tgid && t->tgid == ignore_tgid)
 			return 0;
-		e = &regs_entry;
+		s = get_scratch();
+		if (!s)
+			return 0;
+		e = &s->regs_entry;
 		e->type = *type;
 		e->nr = id;
 		e->args[0] = reg_arg(regs, 0, 1);
@@ -1324,9 +1332,6 @@ static __always_inline int on_exit(struct pt_regs *regs, long ret)
 		e->args[4] = reg_arg(regs, 4, 1);
 		e->args[5] = reg_arg(regs, 5, 1);
 	}
-	struct scratch *s = get_scratch();
-	if (!s)
-		return 0;
 	fill_hdr(s, t, e->type, e->nr, ret);
 	if (build_exit(s, t, e, ret))
 		emit(s);
