@@ -109,7 +109,9 @@ func TestSearchErrorsAndUnreachable(t *testing.T) {
 		{cfg, []string{"artifact", "search"}, "requires at least 1 arg"},
 		{cfg, []string{"artifact", "search", "x", "--type", "rules"}, `--type "rules": want one of rulesfile, plugin, asset`},
 		{cfg, []string{"artifact", "search", "x", "-o", "yaml"}, "want text or json"},
-		{"", []string{"artifact", "search", "x"}, "no index in effect"},
+		{"indexes: []\n", []string{"artifact", "search", "x"}, "no index in effect"},
+		// No indexes key: falcoctl's default index (unreachable in tests).
+		{"", []string{"artifact", "search", "x"}, "the default index falcosecurity"},
 	} {
 		_, errOut, code := runSearchCLI(t, tt.cfg, tt.args...)
 		if code == 0 || !strings.Contains(errOut, tt.says) {
