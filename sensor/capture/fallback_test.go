@@ -20,20 +20,8 @@ import (
 // suite on it.)
 func TestRawTracepointMode(t *testing.T) {
 	start(t) // the privilege gate, and a second driver attached alongside
-	drv, err := drivers.Load(drivers.LoadOptions{Mode: drivers.ModeRawTracepoint, RingBufferSize: 4 << 20,
+	drv, rd := attachSecond(t, drivers.LoadOptions{Mode: drivers.ModeRawTracepoint,
 		Types: []event.Type{event.TypeOpenat, event.TypeExecve, event.TypeProcExit}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer drv.Close()
-	rd, err := capture.NewReader(drv, capture.Options{PollInterval: 5 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rd.Close()
-	if err := drv.Attach(); err != nil {
-		t.Fatal(err)
-	}
 	if drv.Mode() != drivers.ModeRawTracepoint {
 		t.Fatalf("mode %s", drv.Mode())
 	}
@@ -95,21 +83,9 @@ func TestEntryHooks(t *testing.T) {
 	if os.Getenv("SAKER_TEST_GENERIC_SYS_ENTER") == "" && h.drv.Entry() != drivers.EntrySyscallTracepoints {
 		t.Errorf("the driver sees entries through %q, want %q", h.drv.Entry(), drivers.EntrySyscallTracepoints)
 	}
-	drv, err := drivers.Load(drivers.LoadOptions{GenericSysEnter: true, RingBufferSize: 4 << 20,
+	drv, rd := attachSecond(t, drivers.LoadOptions{GenericSysEnter: true,
 		Types: []event.Type{event.TypeExecve, event.TypeExecveat, event.TypeClone, event.TypeClone3,
 			event.TypeProcExit, event.TypeOpenat}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer drv.Close()
-	rd, err := capture.NewReader(drv, capture.Options{PollInterval: 5 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rd.Close()
-	if err := drv.Attach(); err != nil {
-		t.Fatal(err)
-	}
 	if drv.Entry() != drivers.EntryGeneric {
 		t.Fatalf("forced generic entry hook: got %q", drv.Entry())
 	}
@@ -133,4 +109,25 @@ func filterClones(evs []got, parent int64) []got {
 		}
 	}
 	return out
+}
+
+// attachSecond loads and attaches a second driver with opts (a 4 MiB ring)
+// next to the harness's, with a reader; both close when the test ends.
+func attachSecond(t *testing.T, opts drivers.LoadOptions) (*drivers.Driver, *capture.Reader) {
+	t.Helper()
+	opts.RingBufferSize = 4 << 20
+	drv, err := drivers.Load(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { drv.Close() })
+	rd, err := capture.NewReader(drv, capture.Options{PollInterval: 5 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { rd.Close() })
+	if err := drv.Attach(); err != nil {
+		t.Fatal(err)
+	}
+	return drv, rd
 }

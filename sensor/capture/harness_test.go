@@ -103,9 +103,11 @@ func start(t *testing.T) *harness {
 	t.Helper()
 	testutil.NeedBPF(t)
 	hOnce.Do(func() {
-		// SAKER_TEST_DRIVER_MODE=raw_tracepoint runs the suite on the fallback programs.
+		// SAKER_TEST_DRIVER_MODE=raw_tracepoint runs the suite on the fallback programs,
+		// SAKER_TEST_GENERIC_SYS_ENTER=1 on the generic entry hook.
 		mode := drivers.Mode(os.Getenv("SAKER_TEST_DRIVER_MODE"))
-		drv, err := drivers.Load(drivers.LoadOptions{RingBufferSize: 64 << 20, Mode: mode})
+		drv, err := drivers.Load(drivers.LoadOptions{RingBufferSize: 64 << 20, Mode: mode,
+			GenericSysEnter: os.Getenv("SAKER_TEST_GENERIC_SYS_ENTER") != ""})
 		if err != nil {
 			hErr = err
 			return
