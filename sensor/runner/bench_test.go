@@ -18,18 +18,7 @@ import (
 // connects, an exec now and then) through the state and the stock rules,
 // without the kernel: the user-space cost per event.
 func BenchmarkProcess(b *testing.B) {
-	rulesFile := testutil.Upstream(b, "rules/falco_rules.yaml")
-	cfg := config.Default()
-	cfg.RulesFiles = []string{rulesFile}
-	rs, _, _, err := LoadRules(cfg, slog.New(slog.DiscardHandler))
-	if err != nil {
-		b.Fatal(err)
-	}
-	st := state.New(state.Options{Offline: true})
-	r, err := New(Options{Rules: rs, State: st, Hostname: "bench", Engine: rules.EngineOptions{}})
-	if err != nil {
-		b.Fatal(err)
-	}
+	r := stockRunner(b)
 	tu := event.Tuple{Family: event.FamilyInet, SrcAddr: netip.MustParseAddr("10.0.0.2"), SrcPort: 40000, DstAddr: netip.MustParseAddr("10.0.0.9"), DstPort: 5432}
 	mix := []*event.Event{
 		mk(b, event.TypeExecve, 700, 1, 0, "postgres", map[string]any{"exe": "postgres", "args": []string{"-D", "/var/lib/postgresql"}, "cwd": "/var/lib/postgresql", "trusted_exepath": "/usr/lib/postgresql/bin/postgres"}),
@@ -51,6 +40,22 @@ func BenchmarkProcess(b *testing.B) {
 		r.Process(mix[1+i%(len(mix)-1)])
 	}
 	reportRates(b, cpu0)
+}
+
+// stockRunner is a Runner with the stock rules and an offline state.
+func stockRunner(b *testing.B) *Runner {
+	b.Helper()
+	cfg := config.Default()
+	cfg.RulesFiles = []string{testutil.Upstream(b, "rules/falco_rules.yaml")}
+	rs, _, _, err := LoadRules(cfg, slog.New(slog.DiscardHandler))
+	if err != nil {
+		b.Fatal(err)
+	}
+	r, err := New(Options{Rules: rs, State: state.New(state.Options{Offline: true}), Hostname: "bench", Engine: rules.EngineOptions{}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return r
 }
 
 // reportRates reports events/s (wall clock) and the CPU time the process
@@ -76,18 +81,7 @@ func cpuTime() time.Duration {
 // (cmd/run BenchmarkEndToEnd) without the kernel: one process opening and
 // closing /etc/hostname, through the state and the stock rules.
 func BenchmarkProcessOpenClose(b *testing.B) {
-	rulesFile := testutil.Upstream(b, "rules/falco_rules.yaml")
-	cfg := config.Default()
-	cfg.RulesFiles = []string{rulesFile}
-	rs, _, _, err := LoadRules(cfg, slog.New(slog.DiscardHandler))
-	if err != nil {
-		b.Fatal(err)
-	}
-	st := state.New(state.Options{Offline: true})
-	r, err := New(Options{Rules: rs, State: st, Hostname: "bench", Engine: rules.EngineOptions{}})
-	if err != nil {
-		b.Fatal(err)
-	}
+	r := stockRunner(b)
 	r.Process(mk(b, event.TypeExecve, 900, 1, 0, "run.test", map[string]any{"exe": "./run.test", "args": []string{"-test.run=^$"}, "cwd": "/work", "trusted_exepath": "/tmp/run.test"}))
 	mix := []*event.Event{
 		mk(b, event.TypeOpenat, 900, 1, 3, "run.test", map[string]any{"dirfd": int64(-100), "name": "/etc/hostname", "flags": int64(event.OpenRead | event.OpenCloexec)}),
