@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"log/slog"
 	"path"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -576,6 +577,11 @@ func (t *Table) ResolvePath(p *Process, ev *event.Event, dir *event.ArgKey, raw 
 	}
 	if raw[0] == '/' {
 		return t.resolve("", raw)
+	}
+	if ev.Type == event.TypeChdir && !ev.Failed() && p != nil && p.Cwd != "" {
+		// Update already moved the cwd to this path, resolved against
+		// the cwd before the call; resolving again would apply it twice.
+		return strings.TrimSuffix(p.Cwd, "/")
 	}
 	return t.resolve(dirOf(p, ev, dir), raw)
 }

@@ -297,7 +297,8 @@ func TestArgumentFields(t *testing.T) {
 
 	// Types fs.path does not apply to have no value.
 	h.apply(mk(t, event.TypeChdir, 50, 1, 0, map[string]any{"path": "data"}), "app")
-	h.expect(map[string]any{"fs.path.name": "<NA>", "proc.cwd": "/srv/data/", "thread.vtid": int64(50)})
+	h.expect(map[string]any{"fs.path.name": "<NA>", "proc.cwd": "/srv/data/", "thread.vtid": int64(50),
+		"evt.arg.path": "/srv/data", "evt.rawarg.path": "data"})
 	h.apply(mk(t, event.TypeClose, 50, 1, 0, map[string]any{"fd": int64(6)}), "app")
 	h.expect(map[string]any{"fs.path.name": "<NA>", "fd.name": "/srv/data/a.log", "evt.arg.fd": "6", "evt.abspath": "<NA>"})
 }
