@@ -148,13 +148,8 @@ func (p *btfPrograms) programs() programs {
 	}
 }
 
-func (p *rawPrograms) programs() programs {
-	return programs{
-		hooks: []hook{{"sys_exit", p.SysExit}, {"sched_process_exec", p.SchedExec},
-			{"sched_process_fork", p.SchedFork}, {"sched_process_exit", p.SchedExit}},
-		sysEnter: p.SysEnter,
-	}
-}
+// The two kinds differ only in their programs' names (the struct tags).
+func (p *rawPrograms) programs() programs { return (*btfPrograms)(p).programs() }
 
 // entryProgram is the program for the syscalls:sys_enter_* tracepoints.
 // Objects built before it existed lack it; they use the generic hook.
@@ -344,22 +339,18 @@ func (d *Driver) loadPrograms(mode Mode) error {
 			return loadError("tp_btf programs", err)
 		}
 		d.progs = p.programs()
-		if err := d.loadEntry(opts); err != nil {
-			d.progs.close()
-			return err
-		}
 	case ModeRawTracepoint:
 		var p rawPrograms
 		if err := d.spec.LoadAndAssign(&p, opts); err != nil {
 			return loadError("raw_tracepoint programs", err)
 		}
 		d.progs = p.programs()
-		if err := d.loadEntry(opts); err != nil {
-			d.progs.close()
-			return err
-		}
 	default:
 		return fmt.Errorf("mode %q: %w (want %s or %s)", mode, ErrBadOption, ModeTPBTF, ModeRawTracepoint)
+	}
+	if err := d.loadEntry(opts); err != nil {
+		d.progs.close()
+		return err
 	}
 	d.mode = mode
 	return nil
