@@ -1,6 +1,9 @@
 package event
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+	"fmt"
+)
 
 // Encoder builds an argument area in the layout [Event.SetArgs] decodes.
 // The kernel driver writes the same layout; tests and tools use Encoder to
@@ -57,4 +60,42 @@ func (enc *Encoder) SockAddr(s SockAddr) *Encoder {
 // Tuple appends a tuple argument.
 func (enc *Encoder) Tuple(t Tuple) *Encoder {
 	return enc.Raw(AppendTuple(nil, t))
+}
+
+// Args appends the record arguments of an event of type typ (those its
+// schema takes from the argument area), in schema order, each from vals by
+// name: string, []string (lists), int64, int, [Tuple] or [SockAddr]. An
+// absent argument is empty (strings, paths, lists, tuples, addresses) or
+// zero (numbers). A value of another Go type is an error naming the
+// argument.
+func (enc *Encoder) Args(typ Type, vals map[string]any) error {
+	for _, a := range Schema(typ) {
+		if a.Src != SrcRecord {
+			continue
+		}
+		switch v := vals[a.Name].(type) {
+		case string:
+			enc.Str(v)
+		case []string:
+			enc.List(v...)
+		case int64:
+			enc.Int(v)
+		case int:
+			enc.Int(int64(v))
+		case Tuple:
+			enc.Tuple(v)
+		case SockAddr:
+			enc.SockAddr(v)
+		case nil:
+			switch a.Kind {
+			case KindPath, KindString, KindBytes, KindList, KindTuple, KindSockAddr:
+				enc.Raw(nil)
+			default:
+				enc.Int(0)
+			}
+		default:
+			return fmt.Errorf("%s argument %s: unsupported value type %T", typ, a.Name, v)
+		}
+	}
+	return nil
 }

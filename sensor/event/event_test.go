@@ -3,6 +3,7 @@ package event
 import (
 	"errors"
 	"net/netip"
+	"strings"
 	"testing"
 )
 
@@ -270,5 +271,33 @@ func TestArgKeysMatchNames(t *testing.T) {
 	e.Type = NumTypes
 	if _, ok := e.ArgOf(KeyFD); ok {
 		t.Error("out-of-range type has an fd")
+	}
+}
+
+// Arguments by name land in schema order; a value of an unsupported Go
+// type is refused with the argument's name.
+func TestEncoderArgs(t *testing.T) {
+	var enc Encoder
+	if err := enc.Args(TypeOpenat, map[string]any{"name": "/etc/passwd", "dirfd": -100}); err != nil {
+		t.Fatal(err)
+	}
+	var e Event
+	e.Type = TypeOpenat
+	if err := e.SetArgs(enc.Bytes()); err != nil {
+		t.Fatal(err)
+	}
+	if name, _ := e.BytesOf(KeyName); string(name) != "/etc/passwd" {
+		t.Errorf("name = %q", name)
+	}
+	if fd, _ := e.IntOf(KeyDirfd); fd != -100 {
+		t.Errorf("dirfd = %d", fd)
+	}
+	if flags, ok := e.IntOf(KeyFlags); !ok || flags != 0 {
+		t.Errorf("absent flags = %d, %v; want 0", flags, ok)
+	}
+	enc.Reset()
+	err := enc.Args(TypeOpenat, map[string]any{"flags": uint32(1)})
+	if err == nil || !strings.Contains(err.Error(), "flags") {
+		t.Errorf("uint32 flags: err %v, want an error naming the argument", err)
 	}
 }

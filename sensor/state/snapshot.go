@@ -64,25 +64,8 @@ func (t *Table) Snapshot(ts int64, fn func(*event.Event) error) error {
 
 func (t *Table) emit(ev *event.Event, enc *event.Encoder, typ event.Type, p *Process, res, ts int64, vals map[string]any, fn func(*event.Event) error) error {
 	enc.Reset()
-	for _, a := range event.Schema(typ) {
-		if a.Src != event.SrcRecord {
-			continue
-		}
-		switch v := vals[a.Name].(type) {
-		case string:
-			enc.Str(v)
-		case []string:
-			enc.List(v...)
-		case int64:
-			enc.Int(v)
-		default:
-			switch a.Kind {
-			case event.KindPath, event.KindString, event.KindBytes, event.KindList, event.KindTuple, event.KindSockAddr:
-				enc.Raw(nil)
-			default:
-				enc.Int(0)
-			}
-		}
+	if err := enc.Args(typ, vals); err != nil {
+		return err
 	}
 	*ev = event.Event{Type: typ, Syscall: SnapshotSyscall, TID: p.PID, PID: p.PID, PPID: p.PPID, UID: p.UID, GID: p.GID, Res: res, TS: ts}
 	copy(ev.Comm[:], p.Comm)

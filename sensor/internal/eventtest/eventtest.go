@@ -15,33 +15,8 @@ import (
 func Args(t testing.TB, typ event.Type, args map[string]any) []byte {
 	t.Helper()
 	var enc event.Encoder
-	for _, a := range event.Schema(typ) {
-		if a.Src != event.SrcRecord {
-			continue
-		}
-		switch v := args[a.Name].(type) {
-		case string:
-			enc.Str(v)
-		case []string:
-			enc.List(v...)
-		case int64:
-			enc.Int(v)
-		case int:
-			enc.Int(int64(v))
-		case event.Tuple:
-			enc.Tuple(v)
-		case event.SockAddr:
-			enc.SockAddr(v)
-		case nil:
-			switch a.Kind {
-			case event.KindPath, event.KindString, event.KindBytes, event.KindList, event.KindTuple, event.KindSockAddr:
-				enc.Raw(nil)
-			default:
-				enc.Int(0)
-			}
-		default:
-			t.Fatalf("arg %s: unsupported %T", a.Name, v)
-		}
+	if err := enc.Args(typ, args); err != nil {
+		t.Fatal(err)
 	}
 	return append([]byte(nil), enc.Bytes()...)
 }
