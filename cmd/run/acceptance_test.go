@@ -116,35 +116,15 @@ func startSensor(t *testing.T, rulesFile string, extra ...string) (*alerts, *run
 	return startSensorWith(t, rulesFile, extra)
 }
 
-func startSensorWith(t testing.TB, rulesFile string, extra []string, hooks ...func(*alert.Alert)) (*alerts, *runner.Sensor) {
+// runSensor runs Run(o) in the background until the test ends and returns
+// the sensor once it has started; the test fails if it does not start
+// within a minute or stop within 30 s of the end, or returns an error.
+func runSensor(t testing.TB, o *Options) *runner.Sensor {
 	t.Helper()
-	cfgFile := filepath.Join(t.TempDir(), "falco.yaml")
-	if err := os.WriteFile(cfgFile, []byte("{}\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	col := &alerts{}
 	started := make(chan *runner.Sensor, 1)
+	o.Started = func(s *runner.Sensor) { started <- s }
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	o := &Options{
-		ConfigFile: cfgFile,
-		Overrides: append([]string{
-			"stdout_output.enabled=false", "syslog_output.enabled=false", "webserver.enabled=false",
-			// 32 MiB: other test packages may run at the same time and
-			// every process on the machine is captured.
-			"engine.modern_ebpf.buf_size_preset=6",
-			`append_output[]={"extra_fields": ["proc.pid", "proc.ppid"]}`,
-		}, extra...),
-		RulesFiles: []string{rulesFile},
-		Stdout:     io.Discard,
-		OnAlert: func(a *alert.Alert) {
-			col.add(a)
-			for _, h := range hooks {
-				h(a)
-			}
-		},
-		Started: func(s *runner.Sensor) { started <- s },
-	}
 	go func() { done <- Run(ctx, o) }()
 	var s *runner.Sensor
 	select {
@@ -167,6 +147,35 @@ func startSensorWith(t testing.TB, rulesFile string, extra []string, hooks ...fu
 			t.Error("sensor did not stop within 30s of cancellation")
 		}
 	})
+	return s
+}
+
+func startSensorWith(t testing.TB, rulesFile string, extra []string, hooks ...func(*alert.Alert)) (*alerts, *runner.Sensor) {
+	t.Helper()
+	cfgFile := filepath.Join(t.TempDir(), "falco.yaml")
+	if err := os.WriteFile(cfgFile, []byte("{}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	col := &alerts{}
+	o := &Options{
+		ConfigFile: cfgFile,
+		Overrides: append([]string{
+			"stdout_output.enabled=false", "syslog_output.enabled=false", "webserver.enabled=false",
+			// 32 MiB: other test packages may run at the same time and
+			// every process on the machine is captured.
+			"engine.modern_ebpf.buf_size_preset=6",
+			`append_output[]={"extra_fields": ["proc.pid", "proc.ppid"]}`,
+		}, extra...),
+		RulesFiles: []string{rulesFile},
+		Stdout:     io.Discard,
+		OnAlert: func(a *alert.Alert) {
+			col.add(a)
+			for _, h := range hooks {
+				h(a)
+			}
+		},
+	}
+	s := runSensor(t, o)
 	deadline := time.Now().Add(30 * time.Second)
 	for !s.Runner.Ready() {
 		if time.Now().After(deadline) {

@@ -19,7 +19,6 @@ import (
 	"github.com/sakersec/saker/internal/testutil"
 	"github.com/sakersec/saker/registry"
 	"github.com/sakersec/saker/sensor/alert"
-	"github.com/sakersec/saker/sensor/runner"
 )
 
 func openRule(name, path string) string {
@@ -89,36 +88,11 @@ func TestAcceptanceFollowHotReload(t *testing.T) {
 		"webserver: {enabled: true, listen_address: 127.0.0.1, listen_port: 0, prometheus_metrics_enabled: true}\n"+
 		`append_output: [{extra_fields: ["proc.pid"]}]`+"\n"), 0o644)
 	col := &alerts{}
-	started := make(chan *runner.Sensor, 1)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
 	o := &Options{ConfigFile: cfgFile, RulesFiles: []string{rulesDir}, Stdout: io.Discard, Logger: f.Logger(),
-		OnAlert: col.add, Started: func(s *runner.Sensor) { started <- s },
-		Follow: FollowOptions{Refs: []string{ref}, Factory: f}}
+		OnAlert: col.add, Follow: FollowOptions{Refs: []string{ref}, Factory: f}}
 	o.Follow.Schedule.Every = "1s"
-	go func() { done <- Run(ctx, o) }()
-	var s *runner.Sensor
-	select {
-	case s = <-started:
-	case err := <-done:
-		cancel()
-		t.Fatalf("sensor did not start: %v", err)
-	case <-time.After(60 * time.Second):
-		cancel()
-		t.Fatal("sensor setup took over a minute")
-	}
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("sensor: %v", err)
-			}
-		case <-time.After(30 * time.Second):
-			t.Error("sensor did not stop within 30s")
-		}
-	})
-	wctx, wcancel := context.WithTimeout(ctx, 30*time.Second)
+	s := runSensor(t, o)
+	wctx, wcancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer wcancel()
 	addr, err := s.WebAddr(wctx)
 	if err != nil {
