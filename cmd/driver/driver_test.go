@@ -6,6 +6,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -81,18 +82,6 @@ func tree(t *testing.T, dir string) map[string]string {
 	return out
 }
 
-func same(a, b map[string]string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if b[k] != v {
-			return false
-		}
-	}
-	return true
-}
-
 func otherArch() string {
 	if runtime.GOARCH == "arm64" {
 		return "amd64"
@@ -134,7 +123,7 @@ func TestPushInstallPrintenvRun(t *testing.T) {
 	if code == 0 || !strings.Contains(errOut, "needs kernel 99.0 or newer") {
 		t.Errorf("newer kernel: exit %d, %s", code, errOut)
 	}
-	if !same(installed, tree(t, e.drivers)) {
+	if !maps.Equal(installed, tree(t, e.drivers)) {
 		t.Error("a refused install changed the drivers directory")
 	}
 

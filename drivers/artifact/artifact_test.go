@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -87,18 +88,6 @@ func snapshot(t *testing.T, dir string) map[string]string {
 	return out
 }
 
-func equalSnapshots(a, b map[string]string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if b[k] != v {
-			return false
-		}
-	}
-	return true
-}
-
 // TestPushFormat checks the wire format: an image index with one manifest
 // per variant for this host's platform, Saker's media types, the variant
 // annotated on each descriptor, and configs carrying the requirements.
@@ -177,7 +166,7 @@ func TestInstallRefusesWrongArchAndNewerKernel(t *testing.T) {
 	if loads != 0 {
 		t.Errorf("%d test loads of refused drivers", loads)
 	}
-	if after := snapshot(t, e.dir); !equalSnapshots(before, after) {
+	if after := snapshot(t, e.dir); !maps.Equal(before, after) {
 		t.Errorf("active driver changed by a refused install:\nbefore %v\nafter  %v", keys(before), keys(after))
 	}
 	rec, _ := e.state.Get("good")
@@ -285,7 +274,7 @@ func TestInstallAndLoad(t *testing.T) {
 	if !errors.Is(err, ErrTestLoad) {
 		t.Fatalf("corrupt object: err = %v, want ErrTestLoad", err)
 	}
-	if after := snapshot(t, e.dir); !equalSnapshots(before, after) {
+	if after := snapshot(t, e.dir); !maps.Equal(before, after) {
 		t.Errorf("active driver changed by a refused install:\nbefore %v\nafter  %v", keys(before), keys(after))
 	}
 	rec, _ := e.state.Get("saker")
